@@ -1,0 +1,1 @@
+"""Accelerator models: tensor engines, bit-weight arrays, OMAP, computational-storage attention."""
