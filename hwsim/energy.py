@@ -61,7 +61,9 @@ def _parse(data: dict[str, Any], where: str) -> EnergyAreaTable:
     for section, names in _REQUIRED.items():
         entries = data[section]
         if not isinstance(entries, dict):
-            raise ConfigError(f"{where}: {section} must be a mapping of name: {{reference, value, exponent}}")
+            raise ConfigError(
+                f"{where}: {section} must be a mapping of name: {{reference, value, exponent}}"
+            )
         missing = [n for n in names if n not in entries]
         if missing:
             raise ConfigError(f"{where}: {section} lacks {', '.join(missing)}")
@@ -74,7 +76,9 @@ def _parse(data: dict[str, Any], where: str) -> EnergyAreaTable:
                     f"{where}: {section}.{entry_name} needs numeric reference, value, exponent"
                 ) from None
             if ref <= 0 or value < 0:
-                raise ConfigError(f"{where}: {section}.{entry_name} needs reference > 0, value >= 0")
+                raise ConfigError(
+                    f"{where}: {section}.{entry_name} needs reference > 0, value >= 0"
+                )
             parsed[section][entry_name] = (ref, value, exp)
     return EnergyAreaTable(
         name=str(data["name"]),
@@ -93,7 +97,7 @@ def load_table(name_or_path: str) -> EnergyAreaTable:
         with resources.as_file(text_file) as path:
             return _parse(load_mapping(path), name_or_path)
     path = Path(name_or_path)
-    if not path.suffix.lower() in (".yaml", ".yml", ".json"):
+    if path.suffix.lower() not in (".yaml", ".yml", ".json"):
         raise ConfigError(
             f"energy_table must be one of {', '.join(SHIPPED_TABLES)} or a .yaml file, "
             f"got '{name_or_path}'"

@@ -20,8 +20,21 @@ BYTES_PER_KIB = 1024
 #: Name endings that state a unit. ``_reads``/``_writes`` count word accesses, ``_macs``
 #: counts multiply-accumulates.
 UNIT_SUFFIXES = (
-    "_cycles", "_bytes", "_words", "_bits", "_kib", "_pj", "_mm2", "_ns", "_s", "_mhz",
-    "_gbps", "_macs", "_reads", "_writes", "_count",
+    "_cycles",
+    "_bytes",
+    "_words",
+    "_bits",
+    "_kib",
+    "_pj",
+    "_mm2",
+    "_ns",
+    "_s",
+    "_mhz",
+    "_gbps",
+    "_macs",
+    "_reads",
+    "_writes",
+    "_count",
 )
 #: Dimensionless figures (fractions in [0, 1]) whose names need no suffix.
 RATIO_NAMES = frozenset({"utilization", "mapping_efficiency", "compute_utilization"})
@@ -31,7 +44,12 @@ COUNT_NAMES = frozenset({"macs", "folds"})
 
 def has_unit(name: str) -> bool:
     """True when a figure's name states its unit or is a known dimensionless ratio."""
-    return name in RATIO_NAMES or name in COUNT_NAMES or name.endswith(UNIT_SUFFIXES) or name.endswith("_fraction")
+    return (
+        name in RATIO_NAMES
+        or name in COUNT_NAMES
+        or name.endswith(UNIT_SUFFIXES)
+        or name.endswith("_fraction")
+    )
 
 
 def bits_to_bytes(bits: float) -> float:

@@ -45,9 +45,9 @@ class Gemm:
         for field_name in ("m", "n", "k", "groups"):
             value = getattr(self, field_name)
             if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+                label = "groups" if field_name == "groups" else field_name.upper()
                 raise ConfigError(
-                    f"GEMM '{self.name}': {field_name.upper() if field_name != 'groups' else 'groups'}"
-                    f" must be an integer >= 1, got {value!r}"
+                    f"GEMM '{self.name}': {label} must be an integer >= 1, got {value!r}"
                 )
 
     @property
@@ -79,7 +79,13 @@ class ConvLayer:
 
     def __post_init__(self) -> None:
         for field_name in (
-            "ifmap_h", "ifmap_w", "filter_h", "filter_w", "channels", "num_filters", "stride",
+            "ifmap_h",
+            "ifmap_w",
+            "filter_h",
+            "filter_w",
+            "channels",
+            "num_filters",
+            "stride",
         ):
             value = getattr(self, field_name)
             if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
@@ -171,14 +177,19 @@ class Workload:
 def parse_gemm(text: str, name: str | None = None) -> Gemm:
     """Parse ``"M,N,K"`` (an M x N output, reduction over K)."""
     parts = [p.strip() for p in text.replace("x", ",").split(",")]
-    if len(parts) != 3 or not all(p.isdigit() and int(p) > 0 for p in parts):
+    if len(parts) != 3 or not all(p.isascii() and p.isdigit() and int(p) > 0 for p in parts):
         raise ConfigError(f"gemm must be M,N,K with three integers >= 1, got '{text}'")
     m, n, k = (int(p) for p in parts)
     return Gemm(name=name or f"gemm_{m}x{n}x{k}", m=m, n=n, k=k)
 
 
 _CONV_FIELDS = (
-    "IFMAP Height", "IFMAP Width", "Filter Height", "Filter Width", "Channels", "Num Filter",
+    "IFMAP Height",
+    "IFMAP Width",
+    "Filter Height",
+    "Filter Width",
+    "Channels",
+    "Num Filter",
     "Strides",
 )
 _GEMM_FIELDS = ("M", "N", "K")
@@ -234,11 +245,11 @@ def load_topology(
             text = path.read_text()
         except OSError as exc:
             raise ConfigError(f"{path}: cannot read topology file ({exc.strerror})") from None
+        except UnicodeDecodeError:
+            raise ConfigError(f"{path}: topology file is not UTF-8 text") from None
     lines = list(csv.reader(io.StringIO(text)))
     numbered = [
-        (i + 1, [c for c in row])
-        for i, row in enumerate(lines)
-        if any(c.strip() for c in row)
+        (i + 1, [c for c in row]) for i, row in enumerate(lines) if any(c.strip() for c in row)
     ]
     if len(numbered) < 2:
         raise ConfigError(f"{path}: topology needs a header row and at least one layer row")
@@ -256,7 +267,9 @@ def load_topology(
         layer_name = row[0].strip() or f"layer{len(layers)}"
         if fmt == "gemm":
             if len(row) < 4:
-                raise ConfigError(f"{where}: a GEMM row needs Layer, M, N, K; got {len(row)} fields")
+                raise ConfigError(
+                    f"{where}: a GEMM row needs Layer, M, N, K; got {len(row)} fields"
+                )
             m, n, k = (_int_field(v, f, where) for v, f in zip(row[1:4], _GEMM_FIELDS, strict=True))
             _check_sparsity(row[4:], where)
             layers.append(Gemm(name=layer_name, m=m, n=n, k=k))
@@ -269,9 +282,7 @@ def load_topology(
             values = [_int_field(v, f, where) for v, f in zip(row[1:8], _CONV_FIELDS, strict=True)]
             _check_sparsity(row[8:], where)
             try:
-                layers.append(
-                    ConvLayer(layer_name, *values, depthwise="DP" in layer_name)
-                )
+                layers.append(ConvLayer(layer_name, *values, depthwise="DP" in layer_name))
             except ConfigError as exc:
                 raise ConfigError(f"{where}: {exc}") from None
     return Workload.of(name or path.stem, layers)

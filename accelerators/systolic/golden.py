@@ -34,7 +34,9 @@ def _check_operand(x: np.ndarray, name: str, in_width_bits: int) -> np.ndarray:
     return x.astype(np.int64)
 
 
-def gemm(a: np.ndarray, b: np.ndarray, *, in_width_bits: int = 8, acc_width_bits: int = 32) -> np.ndarray:
+def gemm(
+    a: np.ndarray, b: np.ndarray, *, in_width_bits: int = 8, acc_width_bits: int = 32
+) -> np.ndarray:
     """``C = A @ B`` for signed ``in_width_bits`` operands, wrapped to ``acc_width_bits``.
 
     ``A`` is ``M x K`` and ``B`` is ``K x N``. Wrapping after the full sum equals wrapping
@@ -65,7 +67,11 @@ def im2col(ifmap: np.ndarray, filter_h: int, filter_w: int, stride: int) -> np.n
 
 
 def conv2d(
-    ifmap: np.ndarray, filters: np.ndarray, stride: int = 1, *, in_width_bits: int = 8,
+    ifmap: np.ndarray,
+    filters: np.ndarray,
+    stride: int = 1,
+    *,
+    in_width_bits: int = 8,
     acc_width_bits: int = 32,
 ) -> np.ndarray:
     """Convolution of ``ifmap`` (``H x W x C``) with ``filters`` (``Fh x Fw x C x N``).
@@ -76,7 +82,11 @@ def conv2d(
     if ifmap.ndim != 3 or ifmap.shape[2] != ch:
         raise ConfigError(f"ifmap must be H x W x {ch}, got shape {ifmap.shape}")
     cols = im2col(np.asarray(ifmap), fh, fw, stride)
-    out = gemm(cols, filters.reshape(fh * fw * ch, nf), in_width_bits=in_width_bits,
-               acc_width_bits=acc_width_bits)
+    out = gemm(
+        cols,
+        filters.reshape(fh * fw * ch, nf),
+        in_width_bits=in_width_bits,
+        acc_width_bits=acc_width_bits,
+    )
     out_h = (ifmap.shape[0] - fh) // stride + 1
     return out.reshape(out_h, -1, nf)

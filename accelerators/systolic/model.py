@@ -204,7 +204,11 @@ def dram_traffic(
 
 
 def _cycle_timing(
-    config: SystolicConfig, m: np.ndarray, n: np.ndarray, k: np.ndarray, groups: np.ndarray,
+    config: SystolicConfig,
+    m: np.ndarray,
+    n: np.ndarray,
+    k: np.ndarray,
+    groups: np.ndarray,
     convention: str,
 ) -> dict[str, np.ndarray]:
     from .stepped import stepped_layer  # the stepped reference is only loaded when asked for
@@ -213,10 +217,7 @@ def _cycle_timing(
         stepped_layer(config, int(mi), int(ni), int(ki), convention)
         for mi, ni, ki in zip(m, n, k, strict=True)
     ]
-    return {
-        key: np.array([row[key] for row in rows], dtype=np.int64) * groups
-        for key in rows[0]
-    }
+    return {key: np.array([row[key] for row in rows], dtype=np.int64) * groups for key in rows[0]}
 
 
 @dataclass(frozen=True)
@@ -323,7 +324,11 @@ class SystolicModel:
             "add", cfg.acc_width_bits
         )
         energy = columns["macs"] * mac_pj
-        sizes = {"ifmap": cfg.ifmap_sram_kib, "filter": cfg.filter_sram_kib, "ofmap": cfg.ofmap_sram_kib}
+        sizes = {
+            "ifmap": cfg.ifmap_sram_kib,
+            "filter": cfg.filter_sram_kib,
+            "ofmap": cfg.ofmap_sram_kib,
+        }
         for operand in OPERANDS:
             width = cfg.acc_width_bits if operand == "ofmap" else cfg.in_width_bits
             words = columns[f"{operand}_sram_reads"] + columns[f"{operand}_sram_writes"]
@@ -343,7 +348,8 @@ class SystolicModel:
         table = self.run(workload)
         layers = [_nest(record) for record in table.records()]
         sum_keys = [
-            k for k in table.columns
+            k
+            for k in table.columns
             if k.endswith(("_cycles", "_reads", "_writes", "_bytes", "_pj")) or k == "macs"
         ]
         totals_flat = table.sum(sum_keys)

@@ -1,0 +1,44 @@
+# Two entry points for a fresh Debian machine with python3 and make:
+#   make demo   set up .venv, run the main job on embedded defaults, print where results are
+#   make test   same set-up (plus Icarus Verilog when missing and allowed), run the whole suite
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: demo test lint venv icarus clean
+
+demo: $(STAMP)
+	$(VENV)/bin/hwsim demo --out results
+
+test: $(STAMP) icarus
+	$(VENV)/bin/ruff check .
+	$(PY) -m pytest -q
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+
+venv: $(STAMP)
+
+# Debian's python3 lacks ensurepip until python3-venv is installed; add it when we may.
+$(STAMP): pyproject.toml setup.py
+	@$(PYTHON) -m venv $(VENV) 2>/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing python3-venv"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null; \
+	    rm -rf $(VENV); $(PYTHON) -m venv $(VENV); \
+	  else echo "error: '$(PYTHON) -m venv' failed; install python3-venv" >&2; exit 1; fi; }
+	$(PY) -m pip install -q --disable-pip-version-check -e '.[dev]'
+	@touch $@
+
+# Icarus Verilog serves the co-simulation tests; install it from Debian when missing and root.
+icarus:
+	@command -v iverilog >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing iverilog from Debian packages"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq iverilog >/dev/null) \
+	      || echo "note: could not install iverilog; co-simulation tests need it"; \
+	  else echo "note: iverilog missing and apt-get not usable; co-simulation tests need it"; fi; }
+
+clean:
+	rm -rf $(VENV) results build *.egg-info .pytest_cache .ruff_cache .hypothesis

@@ -1,0 +1,82 @@
+"""The ``hwsim`` command.
+
+Units plug in by module path (see :data:`UNIT_COMMANDS`), imported only when used, so the core
+never imports the accelerators or the HDL stack. Every bad input becomes one line on stderr
+and exit code 2; a model run that succeeds exits 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+from typing import NoReturn
+
+from hwsim import __version__
+from hwsim.config import ConfigError
+
+__all__ = ["main", "OneLineParser", "UNIT_COMMANDS", "EXIT_BAD_INPUT"]
+
+EXIT_BAD_INPUT = 2
+
+#: ``hwsim model <unit>`` sub-commands: unit name -> module with ``register(subparsers)``.
+UNIT_COMMANDS = {
+    "systolic": "hwsim.accelerators.systolic.cli",
+}
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """An argparse parser whose errors are one line and exit code 2 (no usage dump)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def build_parser() -> OneLineParser:
+    parser = OneLineParser(
+        prog="hwsim",
+        description="Hardware architecture simulator and RTL co-design toolkit.",
+    )
+    parser.add_argument("--version", action="version", version=f"hwsim {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineParser)
+    commands.required = True
+
+    model = commands.add_parser("model", help="evaluate a unit's model on a workload")
+    units = model.add_subparsers(dest="unit", metavar="UNIT", parser_class=OneLineParser)
+    units.required = True
+    for module_name in UNIT_COMMANDS.values():
+        importlib.import_module(module_name).register(units)
+
+    demo = commands.add_parser(
+        "demo", help="the main job on embedded defaults: a small design-space study"
+    )
+    demo.add_argument("--out", default="results", help="folder for the results (default: results)")
+    demo.set_defaults(handler=_run_demo)
+    return parser
+
+
+def _run_demo(args: argparse.Namespace) -> int:
+    from hwsim import demo
+
+    return demo.run(args.out)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``hwsim`` command; returns the exit code."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        return int(args.handler(args) or 0)
+    except ConfigError as exc:
+        print(f"hwsim: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("hwsim: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
