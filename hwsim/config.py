@@ -164,10 +164,10 @@ class ConfigBase:
         choices = meta.get("choices")
         if choices and value not in choices:
             raise ConfigError(f"{name} must be {_allowed(f, '')}, got {value!r}")
-        kind = "integer" if hint is int else "number"
+        kind = "an integer" if hint is int else "a number"
         low, high = meta.get("low"), meta.get("high")
         if (low is not None and value < low) or (high is not None and value > high):
-            raise ConfigError(f"{name} must be an {_allowed(f, kind)}, got {value!r}")
+            raise ConfigError(f"{name} must be {_allowed(f, kind)}, got {value!r}")
 
     # ---- construction -------------------------------------------------------------------
     @classmethod

@@ -246,7 +246,7 @@ def load_topology(
         except OSError as exc:
             raise ConfigError(f"{path}: cannot read topology file ({exc.strerror})") from None
         except UnicodeDecodeError:
-            raise ConfigError(f"{path}: topology file is not UTF-8 text") from None
+            raise ConfigError(f"{path}: topology file is not readable text") from None
     lines = list(csv.reader(io.StringIO(text)))
     numbered = [
         (i + 1, [c for c in row]) for i, row in enumerate(lines) if any(c.strip() for c in row)

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hwsim.accelerators.systolic.golden import im2col
 
+from hwsim.accelerators.systolic.golden import im2col
 from hwsim.config import ConfigError
 from hwsim.workloads import (
     NETWORKS,
@@ -325,3 +325,16 @@ def test_conv_as_gemm_matches_golden_im2col(h, w, ch, fh, fw, nf, stride):
     per_channel = im2col(ifmap[:, :, :1], fh, fw, stride)
     assert (dw.m, dw.k) == per_channel.shape
     assert dw.groups == ch and dw.n == 1
+
+
+def test_parse_gemm_non_ascii_digits():
+    # '²'.isdigit() is True but int('²') fails: must still be a ConfigError.
+    with pytest.raises(ConfigError, match="M,N,K"):
+        parse_gemm("²,2,3")
+
+
+def test_error_binary_file(tmp_path):
+    path = tmp_path / "binary.csv"
+    path.write_bytes(b"\xff\xfe\x00\x81 not text")
+    with pytest.raises(ConfigError, match="binary.csv"):
+        load_topology(path)
