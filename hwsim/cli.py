@@ -66,7 +66,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``hwsim`` command; returns the exit code."""
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        try:
+            args = parser.parse_args(argv)
+        except SystemExit as exc:  # --help, --version and argparse errors (already printed)
+            return exc.code if isinstance(exc.code, int) else EXIT_BAD_INPUT
         return int(args.handler(args) or 0)
     except ConfigError as exc:
         print(f"hwsim: error: {exc}", file=sys.stderr)
