@@ -175,7 +175,13 @@ def run_command(args: argparse.Namespace) -> int:
     convention = args.convention or ("scalesim" if args.scalesim_cfg else "hwsim")
     workload = build_workload(args)
     model = SystolicModel(config, convention=convention, fidelity=args.fidelity)
-    result = model.evaluate(workload).to_dict()
+    if args.fidelity == "cycle" and len(workload.layers) > 1:
+        from hwsim.report import layer_progress
+
+        with layer_progress(len(workload.layers), f"stepping {workload.name}") as advance:
+            result = model.evaluate(workload, advance).to_dict()
+    else:
+        result = model.evaluate(workload).to_dict()
     if notes:
         result["notes"] = notes
     if args.json:

@@ -58,6 +58,7 @@ the loop order reuses fits in its SRAM, else once per reuse; see :func:`dram_tra
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -210,13 +211,15 @@ def _cycle_timing(
     k: np.ndarray,
     groups: np.ndarray,
     convention: str,
+    progress: Callable[[], None] | None = None,
 ) -> dict[str, np.ndarray]:
     from .stepped import stepped_layer  # the stepped reference is only loaded when asked for
 
-    rows = [
-        stepped_layer(config, int(mi), int(ni), int(ki), convention)
-        for mi, ni, ki in zip(m, n, k, strict=True)
-    ]
+    rows = []
+    for mi, ni, ki in zip(m, n, k, strict=True):
+        rows.append(stepped_layer(config, int(mi), int(ni), int(ki), convention))
+        if progress is not None:
+            progress()
     return {key: np.array([row[key] for row in rows], dtype=np.int64) * groups for key in rows[0]}
 
 
@@ -260,15 +263,19 @@ class SystolicModel:
         sram_kib = cfg.ifmap_sram_kib + cfg.filter_sram_kib + cfg.ofmap_sram_kib
         return float(cfg.pes * pe_um2 + table.area_um2("sram_kib", sram_kib)) / 1e6
 
-    def run(self, workload: Workload) -> LayerTable:
-        """Per-layer figures of ``workload`` as numpy columns (see :meth:`evaluate`)."""
+    def run(self, workload: Workload, progress: Callable[[], None] | None = None) -> LayerTable:
+        """Per-layer figures of ``workload`` as numpy columns (see :meth:`evaluate`).
+
+        ``progress`` is called once per finished layer by the ``cycle`` fidelity (the
+        analytical one finishes all layers at once).
+        """
         cfg = self.config
         cols = workload.columns(self.conv_rounding)
         m, n, k, groups = cols["m"], cols["n"], cols["k"], cols["groups"]
         if self.fidelity == "analytical":
             timing = analytical_timing(cfg, m, n, k, groups, self.convention)
         else:
-            timing = _cycle_timing(cfg, m, n, k, groups, self.convention)
+            timing = _cycle_timing(cfg, m, n, k, groups, self.convention, progress)
         dram = dram_traffic(cfg, m, n, k, groups)
         pes = cfg.pes
         compute = timing["compute_cycles"]
@@ -337,7 +344,7 @@ class SystolicModel:
             energy = energy + columns[f"{operand}_dram_bytes"] * table.energy_pj("dram_byte")
         return energy
 
-    def evaluate(self, workload: Workload) -> Result:
+    def evaluate(self, workload: Workload, progress: Callable[[], None] | None = None) -> Result:
         """Run ``workload`` and return per-layer records and totals.
 
         Per layer: ``compute_cycles``, ``stall_cycles``, ``total_cycles``, ``macs``,
@@ -345,7 +352,7 @@ class SystolicModel:
         ``sram_writes`` (words per operand), ``dram_bytes`` (per operand) and ``energy_pj``.
         Totals add ``area_mm2`` (of the design, not per layer).
         """
-        table = self.run(workload)
+        table = self.run(workload, progress)
         layers = [_nest(record) for record in table.records()]
         sum_keys = [
             k
