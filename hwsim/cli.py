@@ -20,10 +20,27 @@ __all__ = ["main", "OneLineParser", "UNIT_COMMANDS", "EXIT_BAD_INPUT"]
 
 EXIT_BAD_INPUT = 2
 
-#: ``hwsim model <unit>`` sub-commands: unit name -> module with ``register(subparsers)``.
-UNIT_COMMANDS = {
-    "systolic": "hwsim.accelerators.systolic.cli",
-}
+#: Modules whose ``register(units)`` adds ``hwsim model <unit>`` sub-commands.
+UNIT_COMMANDS = (
+    "hwsim.accelerators.systolic.cli",
+    "hwsim.memory.cli",
+)
+#: Modules whose ``register(commands)`` adds top-level commands (``sweep``, ``rtl``, ...).
+TOP_COMMANDS = (
+    "hwsim.sweep_cli",
+    "hwsim.rtl.cli",
+    "hwsim.verification.cli",
+)
+
+
+def _import_plugin(module_name: str):
+    """Import a command module; one still being written (not yet in the tree) is skipped."""
+    try:
+        return importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name == module_name:
+            return None
+        raise
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -45,14 +62,20 @@ def build_parser() -> OneLineParser:
     model = commands.add_parser("model", help="evaluate a unit's model on a workload")
     units = model.add_subparsers(dest="unit", metavar="UNIT", parser_class=OneLineParser)
     units.required = True
-    for module_name in UNIT_COMMANDS.values():
-        importlib.import_module(module_name).register(units)
+    for module_name in UNIT_COMMANDS:
+        module = _import_plugin(module_name)
+        if module is not None:
+            module.register(units)
 
     demo = commands.add_parser(
         "demo", help="the main job on embedded defaults: a small design-space study"
     )
     demo.add_argument("--out", default="results", help="folder for the results (default: results)")
     demo.set_defaults(handler=_run_demo)
+    for module_name in TOP_COMMANDS:
+        module = _import_plugin(module_name)
+        if module is not None:
+            module.register(commands)
     return parser
 
 
