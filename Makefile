@@ -5,13 +5,16 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
+TEST_STAMP := $(VENV)/.test-extras-stamp
+# The test suite also exercises the RTL flow, co-simulation, Dask and the study extras.
+TEST_EXTRAS := dev,rtl,sim,dist,study
 
-.PHONY: demo test lint venv icarus clean
+.PHONY: demo test lint venv icarus chromium clean
 
 demo: $(STAMP)
 	$(VENV)/bin/hwsim demo --out results
 
-test: $(STAMP) icarus
+test: $(STAMP) $(TEST_STAMP) icarus chromium
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest -q
 
@@ -31,6 +34,10 @@ $(STAMP): pyproject.toml setup.py
 	$(PY) -m pip install -q --disable-pip-version-check -e '.[dev]'
 	@touch $@
 
+$(TEST_STAMP): $(STAMP)
+	$(PY) -m pip install -q --disable-pip-version-check -e '.[$(TEST_EXTRAS)]'
+	@touch $@
+
 # Icarus Verilog serves the co-simulation tests; install it from Debian when missing and root.
 icarus:
 	@command -v iverilog >/dev/null || { \
@@ -39,6 +46,15 @@ icarus:
 	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq iverilog >/dev/null) \
 	      || echo "note: could not install iverilog; co-simulation tests need it"; \
 	  else echo "note: iverilog missing and apt-get not usable; co-simulation tests need it"; fi; }
+
+# Headless Chromium renders the HTML study report in its test; Debian package, when root.
+chromium:
+	@command -v chromium >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing chromium from Debian packages"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	      || echo "note: could not install chromium; the report rendering test needs it"; \
+	  else echo "note: chromium missing and apt-get not usable; the report rendering test needs it"; fi; }
 
 clean:
 	rm -rf $(VENV) results build *.egg-info .pytest_cache .ruff_cache .hypothesis
