@@ -158,12 +158,21 @@ class Workload:
         return [layer.as_gemm(rounding) for layer in self.layers]
 
     def columns(self, rounding: str = "floor") -> dict[str, np.ndarray]:
-        """``m``, ``n``, ``k``, ``groups`` as int64 arrays, one entry per layer."""
-        gemms = self.gemms(rounding)
-        return {
-            key: np.array([getattr(g, key) for g in gemms], dtype=np.int64)
-            for key in ("m", "n", "k", "groups")
-        }
+        """``m``, ``n``, ``k``, ``groups`` as read-only int64 arrays, one entry per layer.
+
+        Computed once per rounding rule and kept: sweeps evaluate one workload many times.
+        """
+        cache = self.__dict__.setdefault("_columns_cache", {})  # frozen: fields stay immutable
+        if rounding not in cache:
+            gemms = self.gemms(rounding)
+            arrays = {
+                key: np.array([getattr(g, key) for g in gemms], dtype=np.int64)
+                for key in ("m", "n", "k", "groups")
+            }
+            for array in arrays.values():
+                array.setflags(write=False)
+            cache[rounding] = arrays
+        return cache[rounding]
 
     @property
     def layer_names(self) -> list[str]:
