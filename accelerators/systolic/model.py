@@ -353,7 +353,7 @@ class SystolicModel:
         Totals add ``area_mm2`` (of the design, not per layer).
         """
         table = self.run(workload, progress)
-        layers = [_nest(record) for record in table.records()]
+        layers = _nested_records(table.layer, table.columns)
         sum_keys = [
             k
             for k in table.columns
@@ -369,7 +369,7 @@ class SystolicModel:
         totals_flat["compute_utilization"] = totals_flat["macs"] / (
             totals_flat["compute_cycles"] * self.config.pes
         )
-        totals = _nest({"layer": "total", **totals_flat})
+        totals = _nested_records(["total"], {k: [v] for k, v in totals_flat.items()})[0]
         totals.pop("layer")
         totals["area_mm2"] = self.area_mm2()
         return Result(
@@ -383,17 +383,31 @@ class SystolicModel:
         )
 
 
-def _nest(record: dict[str, Any]) -> dict[str, Any]:
-    """Group ``<operand>_sram_reads`` etc. into ``sram_reads: {operand: value}``."""
-    out: dict[str, Any] = {}
-    grouped: dict[str, dict[str, Any]] = {}
-    for key, value in record.items():
-        operand, _, figure = key.partition("_")
-        if operand in OPERANDS and figure in ("sram_reads", "sram_writes", "dram_bytes"):
-            if isinstance(value, float) and value.is_integer():
-                value = int(value)
-            grouped.setdefault(figure, {})[operand] = value
-        else:
-            out[key] = value
-    out.update(grouped)
-    return out
+_NESTED_FIGURES = ("sram_reads", "sram_writes", "dram_bytes")
+
+
+def _whole_to_int(values: list[Any]) -> list[Any]:
+    return [int(v) if isinstance(v, float) and v.is_integer() else v for v in values]
+
+
+def _nested_records(names: list[str], columns: dict[str, Any]) -> list[dict[str, Any]]:
+    """One record per layer; ``<operand>_sram_reads`` etc. become ``sram_reads: {operand: v}``.
+
+    ``columns`` maps flat figure names to equal-length sequences (numpy arrays or lists).
+    Whole-number floats in the nested per-operand figures are written as ints.
+    """
+    nested_keys = {f"{op}_{fig}": (fig, op) for fig in _NESTED_FIGURES for op in OPERANDS}
+    plain = {k: np.asarray(v).tolist() for k, v in columns.items() if k not in nested_keys}
+    nested = {
+        k: _whole_to_int(np.asarray(v).tolist()) for k, v in columns.items() if k in nested_keys
+    }
+    records = []
+    for i, name in enumerate(names):
+        record: dict[str, Any] = {"layer": name}
+        for key, values in plain.items():
+            record[key] = values[i]
+        for key, values in nested.items():
+            figure, operand = nested_keys[key]
+            record.setdefault(figure, {})[operand] = values[i]
+        records.append(record)
+    return records
