@@ -11,6 +11,7 @@ can print it as one line.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import types
@@ -116,6 +117,12 @@ def load_mapping(path: str | Path) -> dict[str, Any]:
     return dict(data)
 
 
+@functools.cache
+def _field_hints(cls: type) -> dict[str, Any]:
+    # Resolving string annotations is costly and sweeps build configs by the thousand.
+    return typing.get_type_hints(cls)
+
+
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class ConfigBase:
     """Base class of every unit config.
@@ -127,7 +134,7 @@ class ConfigBase:
     unit_name: ClassVar[str] = "unit"
 
     def __post_init__(self) -> None:
-        hints = typing.get_type_hints(type(self))
+        hints = _field_hints(type(self))
         for f in dataclasses.fields(self):
             self._check_field(f, hints[f.name], getattr(self, f.name))
         self._validate()

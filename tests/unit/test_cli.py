@@ -245,10 +245,22 @@ def test_installed_entry_point_exit_codes(tmp_path):
 
 
 def test_demo_writes_results(tmp_path, capsys):
+    import sqlite3
+
     code, out, _ = _run(capsys, "demo", "--out", str(tmp_path / "res"))
     assert code == 0
-    rows = json.loads((tmp_path / "res" / "demo.json").read_text())
-    assert {r["dataflow"] for r in rows} == {"os", "ws", "is"}
-    assert {r["network"] for r in rows} == {"resnet50", "bert-base"}
-    assert (tmp_path / "res" / "demo.csv").exists()
-    assert str(tmp_path / "res" / "demo.json") in out.replace("\n", "")
+    res = tmp_path / "res"
+    con = sqlite3.connect(res / "demo.db")
+    rows = con.execute("SELECT dataflow, workload, rows, cols, status FROM results").fetchall()
+    con.close()
+    # 5 x 5 array shapes x 3 dataflows x 2 SRAM sizes, on 2 networks
+    assert len(rows) == 5 * 5 * 3 * 2 * 2
+    assert {r[0] for r in rows} == {"os", "ws", "is"}
+    assert {r[1] for r in rows} == {"resnet50", "bert-base"}
+    assert {(r[2], r[3]) for r in rows} >= {(8, 8), (128, 128), (8, 128)}
+    assert {r[4] for r in rows} == {"ok"}
+    for name in ("demo.csv", "demo_pareto.png", "demo_heatmap.png", "demo_report.html"):
+        assert (res / name).stat().st_size > 0
+    flat = out.replace("\n", "")
+    assert str(res / "demo.db") in flat and str(res / "demo_report.html") in flat
+    assert "Pareto" in out

@@ -1,0 +1,226 @@
+"""Results store: one SQLite database per study, one row per (design point, workload).
+
+Tables
+------
+``meta(key, value)``
+    ``spec`` (the validated spec as JSON), ``spec_hash``, ``name``, ``unit``, ``axes`` (axis
+    fields, JSON list), ``metrics`` (``{metric: {label, agg}}`` as JSON), ``workloads`` (JSON
+    list of names), ``objectives`` (JSON list of ``[metric, direction]``), ``hwsim_version``,
+    ``finished`` (``yes`` once a run completed).
+``results``
+    ``fingerprint`` (the config's :meth:`~hwsim.config.ConfigBase.fingerprint`), ``workload``,
+    one column per axis field, ``status`` (``ok`` or ``infeasible``), ``reason`` (why a point
+    is infeasible: the config error or the failed constraints), then one column per metric
+    (units in the names). Primary key ``(fingerprint, workload)``: a pair is stored once.
+
+Batches are written with one transaction each (WAL journal), so a killed sweep loses at most
+the batches in flight, and a rerun skips what is stored. pandas is imported only by
+:func:`load`.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from hwsim.config import ConfigError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from hwsim.sweep import SweepSpec
+
+__all__ = ["Study", "open_study", "open_existing", "load", "load_meta", "export", "default_db_path"]
+
+
+def default_db_path(spec_path: str | Path) -> Path:
+    """``results/<spec stem>.db``: where a sweep writes when no ``--out`` is given."""
+    return Path("results") / f"{Path(spec_path).stem}.db"
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+class Study:
+    """An open study database (see the module docstring for the schema)."""
+
+    def __init__(self, path: Path, connection: sqlite3.Connection) -> None:
+        self.path = path
+        self.con = connection
+        self.meta = dict(connection.execute("SELECT key, value FROM meta").fetchall())
+        self.axes: list[str] = json.loads(self.meta.get("axes", "[]"))
+        self.metric_info: dict[str, dict[str, str]] = json.loads(self.meta.get("metrics", "{}"))
+        self.columns = ["fingerprint", "workload", *self.axes, "status", "reason",
+                        *self.metric_info]
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.con.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
+        self.con.commit()
+        self.meta[key] = value
+
+    def done_keys(self) -> set[tuple[str, str]]:
+        """Stored ``(fingerprint, workload)`` pairs."""
+        return set(self.con.execute("SELECT fingerprint, workload FROM results").fetchall())
+
+    def write_rows(self, rows: Iterable[Mapping[str, Any]]) -> int:
+        """Insert rows (dicts keyed by column) in one transaction; stored pairs are kept."""
+        cols = self.columns
+        sql = (f"INSERT OR IGNORE INTO results ({', '.join(map(_q, cols))}) "
+               f"VALUES ({', '.join('?' for _ in cols)})")
+        with self.con:
+            cur = self.con.executemany(sql, [tuple(r.get(c) for c in cols) for r in rows])
+        return cur.rowcount
+
+    def rows(self) -> list[dict[str, Any]]:
+        """Every stored row as a dict, ordered by fingerprint and workload."""
+        cur = self.con.execute(
+            f"SELECT {', '.join(map(_q, self.columns))} FROM results "
+            "ORDER BY fingerprint, workload"
+        )
+        return [dict(zip(self.columns, r, strict=True)) for r in cur.fetchall()]
+
+    def rows_by_fingerprint(self) -> dict[str, list[dict[str, Any]]]:
+        out: dict[str, list[dict[str, Any]]] = {}
+        for row in self.rows():
+            out.setdefault(row["fingerprint"], []).append(row)
+        return out
+
+    def count(self) -> int:
+        return int(self.con.execute("SELECT COUNT(*) FROM results").fetchone()[0])
+
+    def close(self) -> None:
+        self.con.close()
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    con = sqlite3.connect(path, timeout=30)
+    con.execute("PRAGMA journal_mode=WAL")
+    con.execute("PRAGMA synchronous=NORMAL")
+    return con
+
+
+def _sql_type(values: list[Any]) -> str:
+    if all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+        return "INTEGER"
+    if all(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
+        return "REAL"
+    return "TEXT"
+
+
+def open_study(path: str | Path, spec: SweepSpec) -> Study:
+    """Create the study database for ``spec``, or reopen it to resume the same spec.
+
+    Raises :class:`ConfigError` (one line) when ``path`` holds a study of a different spec,
+    or is not a study database.
+    """
+    import hwsim
+
+    path = Path(path)
+    if path.exists():
+        try:
+            study = open_existing(path)
+        except ConfigError:
+            raise
+        old = study.meta.get("spec_hash")
+        if old != spec.spec_hash:
+            study.close()
+            raise ConfigError(
+                f"{path} holds the results of a different spec (hash {old}, this spec "
+                f"{spec.spec_hash}); pass another --out or delete the file"
+            )
+        return study
+    path.parent.mkdir(parents=True, exist_ok=True)
+    con = _connect(path)
+    axis_types: dict[str, str] = {}
+    for key, values in spec.axes.items():
+        names = key.split(",")
+        for i, name in enumerate(names):
+            column = values if len(names) == 1 else [v[i] for v in values]
+            axis_types[name] = _sql_type(column)
+    metric_info = spec.metric_info()
+    cols = ["fingerprint TEXT NOT NULL", "workload TEXT NOT NULL"]
+    cols += [f"{_q(n)} {axis_types[n]}" for n in spec.axis_fields]
+    cols += ["status TEXT NOT NULL", "reason TEXT"]
+    cols += [_q(m) for m in metric_info]  # no affinity: values kept as written (int or float)
+    cols.append("PRIMARY KEY (fingerprint, workload)")
+    meta = {
+        "spec": json.dumps(spec.raw, sort_keys=True),
+        "spec_hash": spec.spec_hash,
+        "name": spec.name,
+        "unit": spec.unit,
+        "method": spec.method,
+        "convention": spec.convention,
+        "axes": json.dumps(spec.axis_fields),
+        "metrics": json.dumps(metric_info),
+        "workloads": json.dumps([w.name for w in spec.workloads]),
+        "objectives": json.dumps([list(o) for o in spec.objectives]),
+        "hwsim_version": hwsim.__version__,
+        "finished": "no",
+    }
+    with con:
+        con.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)")
+        con.execute(f"CREATE TABLE results ({', '.join(cols)})")
+        con.executemany("INSERT INTO meta(key, value) VALUES (?, ?)", list(meta.items()))
+    return Study(path, con)
+
+
+def open_existing(path: str | Path) -> Study:
+    """Open a study database for reading; :class:`ConfigError` if missing or not a study."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"{path}: no such results database")
+    try:
+        con = _connect(path)
+        return Study(path, con)
+    except sqlite3.DatabaseError as exc:
+        raise ConfigError(f"{path}: not a hwsim results database ({exc})") from None
+
+
+def load_meta(path: str | Path) -> dict[str, Any]:
+    """The study's meta table, JSON values decoded."""
+    study = open_existing(path)
+    try:
+        out: dict[str, Any] = {}
+        for key, value in study.meta.items():
+            try:
+                out[key] = json.loads(value)
+            except (json.JSONDecodeError, TypeError):
+                out[key] = value
+        return out
+    finally:
+        study.close()
+
+
+def load(path: str | Path) -> pd.DataFrame:
+    """The ``results`` table as a pandas DataFrame (one row per point and workload).
+
+    ``df.attrs`` holds the decoded meta table (spec, axes, metrics, objectives ...).
+    """
+    import pandas as pd
+
+    study = open_existing(path)
+    try:
+        df = pd.DataFrame(study.rows(), columns=study.columns)
+    finally:
+        study.close()
+    df.attrs.update(load_meta(path))
+    return df
+
+
+def export(path: str | Path, fmt: str, out: str | Path | None = None) -> Path:
+    """Write the results table as ``csv`` or ``parquet``; returns the file written."""
+    if fmt not in ("csv", "parquet"):
+        raise ConfigError(f"export format must be csv or parquet, got {fmt!r}")
+    out = Path(out) if out else Path(path).with_suffix(f".{fmt}")
+    df = load(path)
+    df.attrs = {}
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if fmt == "csv":
+        df.to_csv(out, index=False)
+    else:
+        df.to_parquet(out, index=False)
+    return out
