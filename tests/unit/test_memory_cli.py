@@ -1,0 +1,77 @@
+"""``hwsim model dram|flash|gpu``: JSON keys, exit codes and one-line errors."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from hwsim.cli import main
+
+
+def _run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_dram_json_keys(capsys):
+    code, out, err = _run(capsys, "model", "dram", "--preset", "DDR5-4800", "--pattern",
+                          "random", "--bytes", "65536", "--json")
+    assert code == 0, err
+    data = json.loads(out)
+    for key in ("bandwidth_gbps", "peak_bandwidth_gbps", "latency_ns", "row_hit_rate",
+                "seconds", "energy_pj"):
+        assert key in data
+    assert data["peak_bandwidth_gbps"] == pytest.approx(38.4)
+
+
+def test_dram_cycle_fidelity_and_mapping(capsys):
+    code, out, err = _run(capsys, "model", "dram", "--pattern", "sequential", "--bytes",
+                          "32768", "--mapping", "RoBaRaCoCh", "--fidelity", "cycle", "--json")
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["fidelity"] == "cycle" and data["mapping"] == "RoBaRaCoCh"
+    assert data["bandwidth_gbps"] < 25.6
+
+
+def test_dram_table_output(capsys):
+    code, out, _ = _run(capsys, "model", "dram", "--bytes", "4096")
+    assert code == 0 and "bandwidth_gbps" in out
+
+
+def test_flash_and_gpu(capsys):
+    code, out, err = _run(capsys, "model", "flash", "--preset", "InstInfer-CSD", "--json")
+    assert code == 0, err
+    assert json.loads(out)["internal_read_gbps"] == pytest.approx(11.2)
+    code, out, err = _run(capsys, "model", "gpu", "--preset", "H100-SXM", "--decode-attention",
+                          "8,32,4096,128", "--kv-heads", "8", "--json")
+    assert code == 0, err
+    assert json.loads(out)["bound"] == "memory"
+    code, out, err = _run(capsys, "model", "gpu", "--gemm", "4096,4096,4096", "--dtype", "bf16")
+    assert code == 0, err
+
+
+@pytest.mark.parametrize(
+    "argv,needle",
+    [
+        (["dram", "--preset", "DDR9"], "preset must be one of DDR4-3200"),
+        (["dram", "--pattern", "zigzag"], "pattern must be one of sequential"),
+        (["dram", "--mapping", "RoCh"], "mapping must order the fields"),
+        (["dram", "--bytes", "0"], "bytes must be an integer >= 1"),
+        (["dram", "--pattern", "strided"], "stride_bytes is required"),
+        (["dram", "--scheduler", "lifo"], "scheduler must be one of fr-fcfs, fcfs"),
+        (["flash", "--preset", "x"], "preset must be one of InstInfer-CSD"),
+        (["gpu", "--preset", "V100", "--gemm", "1,1,1"], "preset must be one of A100-80GB"),
+        (["gpu", "--gemm", "1,2"], "gemm must be M,N,K"),
+        (["gpu", "--decode-attention", "1,2,3"], "decode_attention must be B,H,L,D"),
+        (["gpu", "--preset", "A100-80GB", "--gemm", "1,1,1", "--dtype", "fp8"],
+         "dtype must be one of fp32, fp16, bf16, int8"),
+        (["gpu"], "one of the arguments --gemm --decode-attention is required"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(capsys, argv, needle):
+    code, out, err = _run(capsys, "model", *argv)
+    assert code == 2
+    assert needle in err
+    assert len(err.strip().splitlines()) == 1
