@@ -8,15 +8,23 @@ and exit code 2; a model run that succeeds exits 0.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import importlib
 import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
 from hwsim import __version__
-from hwsim.config import ConfigError
+from hwsim.config import ConfigBase, ConfigError
 
-__all__ = ["main", "OneLineParser", "UNIT_COMMANDS", "EXIT_BAD_INPUT"]
+__all__ = [
+    "main",
+    "OneLineParser",
+    "UNIT_COMMANDS",
+    "TOP_COMMANDS",
+    "EXIT_BAD_INPUT",
+    "add_config_flags",
+]
 
 EXIT_BAD_INPUT = 2
 
@@ -48,6 +56,35 @@ class OneLineParser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def add_config_flags(
+    parser: argparse.ArgumentParser, config_cls: type[ConfigBase], title: str | None = None
+) -> None:
+    """One ``--kebab-case`` flag per field of ``config_cls`` (default None: "not given").
+
+    Flags carry the field's help, unit, default and choices; values are validated by the
+    config itself, so errors read the same whether they come from a flag or a YAML key.
+    """
+    group = parser.add_argument_group(
+        title
+        or f"{config_cls.unit_name} ({config_cls.__name__} fields; YAML keys of the same names)"
+    )
+    for f in dataclasses.fields(config_cls):
+        meta = f.metadata
+        unit = f" [{meta['unit']}]" if meta.get("unit") else ""
+        choices = meta.get("choices")
+        group.add_argument(
+            "--" + f.name.replace("_", "-"),
+            dest=f.name,
+            type=_FIELD_TYPES.get(str(f.type), str),
+            default=None,
+            metavar="|".join(map(str, choices)) if choices else f.name.upper(),
+            help=f"{meta.get('help', '')}{unit} (default: {f.default})",
+        )
+
+
+_FIELD_TYPES = {"int": int, "float": float, "str": str}
 
 
 def build_parser() -> OneLineParser:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import sys
 from typing import Any
 
+from hwsim.cli import add_config_flags
 from hwsim.config import ConfigError
 from hwsim.workloads import NETWORKS, Workload, load_network, load_topology, parse_gemm
 
@@ -17,7 +17,7 @@ from .model import CONVENTIONS, FIDELITIES, SystolicModel
 __all__ = ["register", "build_config", "build_workload"]
 
 
-def _field_type(f: dataclasses.Field) -> Any:
+def _field_type(f):  # transitional: rtl/cli.py moves to hwsim.cli.add_config_flags
     return {"int": int, "float": float, "str": str}.get(str(f.type), str)
 
 
@@ -29,18 +29,9 @@ def register(units: argparse._SubParsersAction) -> None:
         description="Evaluate a systolic array on a workload. Field flags override --config "
         "and --scalesim-cfg, which override the defaults.",
     )
-    fields = parser.add_argument_group("array (SystolicConfig fields; YAML keys of the same names)")
-    for f in dataclasses.fields(SystolicConfig):
-        meta = f.metadata
-        unit = f" [{meta['unit']}]" if meta.get("unit") else ""
-        fields.add_argument(
-            "--" + f.name.replace("_", "-"),
-            dest=f.name,
-            type=_field_type(f),
-            default=None,
-            metavar=f.name.upper() if not meta.get("choices") else "|".join(meta["choices"]),
-            help=f"{meta['help']}{unit} (default: {f.default})",
-        )
+    add_config_flags(
+        parser, SystolicConfig, "array (SystolicConfig fields; YAML keys of the same names)"
+    )
     source = parser.add_argument_group("workload (exactly one)")
     workload = source.add_mutually_exclusive_group(required=True)
     workload.add_argument(
