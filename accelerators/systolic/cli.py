@@ -17,10 +17,6 @@ from .model import CONVENTIONS, FIDELITIES, SystolicModel
 __all__ = ["register", "build_config", "build_workload"]
 
 
-def _field_type(f):  # transitional: rtl/cli.py moves to hwsim.cli.add_config_flags
-    return {"int": int, "float": float, "str": str}.get(str(f.type), str)
-
-
 def register(units: argparse._SubParsersAction) -> None:
     """Add the ``systolic`` sub-command to ``hwsim model``."""
     parser = units.add_parser(
