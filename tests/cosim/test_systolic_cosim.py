@@ -141,6 +141,56 @@ def test_planted_fault_is_reported(dataflow: str, tmp_path: Path, capsys, cosim_
     assert verdict["seed"] == cosim_seed and verdict["simulator"] == "icarus"
 
 
+def _output_register_slice(top: str, rows: int, cols: int, in_bits: int, acc_bits: int) -> str:
+    """A wrapper adding one full-throughput register stage on ``o_c``: data unchanged,
+    latency one cycle longer. Correct under backpressure (ready = !valid || downstream ready)."""
+    a_bits, b_bits, c_bits = rows * in_bits + 1, cols * in_bits + 1, cols * acc_bits + 1
+    return f"""
+module slow_top(input clk, input rst,
+  input [{a_bits - 1}:0] i_a__payload, input i_a__valid, output i_a__ready,
+  input [{b_bits - 1}:0] i_b__payload, input i_b__valid, output i_b__ready,
+  output reg [{c_bits - 1}:0] o_c__payload, output reg o_c__valid, input o_c__ready);
+  wire [{c_bits - 1}:0] c_payload; wire c_valid; wire c_ready;
+  assign c_ready = !o_c__valid || o_c__ready;
+  {top} dut(.clk(clk), .rst(rst),
+    .i_a__payload(i_a__payload), .i_a__valid(i_a__valid), .i_a__ready(i_a__ready),
+    .i_b__payload(i_b__payload), .i_b__valid(i_b__valid), .i_b__ready(i_b__ready),
+    .o_c__payload(c_payload), .o_c__valid(c_valid), .o_c__ready(c_ready));
+  always @(posedge clk)
+    if (rst) o_c__valid <= 1'b0;
+    else if (c_ready) begin o_c__valid <= c_valid; o_c__payload <= c_payload; end
+endmodule
+"""
+
+
+@pytest.mark.parametrize("dataflow", ["os", "ws"])
+def test_planted_latency_fault_is_reported(
+    dataflow: str, tmp_path: Path, capsys, cosim_seed
+) -> None:
+    """Right outputs, one cycle late: the latency check alone must catch it."""
+    require_simulator("icarus")
+    require_generator()
+    config = _config((2, 3, dataflow, 5, 12))
+    verilog, top = emit_systolic(config)
+    slowed = tmp_path / "slowed.v"
+    slowed.write_text(verilog.read_text() + _output_register_slice(top, 2, 3, 5, 12))
+    code = main([
+        "verify", "systolic", "--rows", "2", "--cols", "3", "--dataflow", dataflow,
+        "--in-width-bits", "5", "--acc-width-bits", "12", "--sim", "icarus",
+        "--seed", str(cosim_seed), "--tiles", "2", "--throttle", "0.3",
+        "--verilog", str(slowed), "--top", "slow_top",
+    ])  # fmt: skip
+    out, err = capsys.readouterr()
+    verdict = json.loads(out)
+    assert code == 1, f"seed {cosim_seed}: late outputs not reported: {out} {err}"
+    assert verdict["outputs_match"] is True, f"seed {cosim_seed}: the slice must not alter data"
+    assert verdict["cycles_match"] is False
+    assert all(
+        rtl == model + 1
+        for rtl, model in zip(verdict["cycles_rtl"], verdict["cycles_model"], strict=True)
+    ), verdict
+
+
 @pytest.mark.parametrize(
     "argv, fragment",
     [
