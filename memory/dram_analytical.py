@@ -42,8 +42,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .dram_config import DEFAULT_MAPPING, DramConfig, decode_addresses
-from .dram_trace import DramFigures, check_run_options, make_trace
+from .dram_config import DramConfig, decode_addresses
+from .dram_trace import DramFigures, DramRunner, make_trace
 
 __all__ = ["DramAnalyticalModel", "internal_bandwidth_gbps"]
 
@@ -61,8 +61,8 @@ def internal_bandwidth_gbps(config: DramConfig) -> dict[str, float]:
         behind its channel), ``bank_gbps`` (each bank of each chip reading one burst of the
         chip's width per ``tCCD_L``) and ``per_bank_gbps`` (one bank of one chip).
     """
-    per_bank = config.device_width_bits * config.burst_length / 8 / (
-        config.tccd_l_cycles * config.tck_ns
+    per_bank = (
+        config.device_width_bits * config.burst_length / 8 / (config.tccd_l_cycles * config.tck_ns)
     )
     banks_total = config.channels * config.ranks * config.chips_per_rank * config.banks
     return {
@@ -82,7 +82,7 @@ def _prev_in_group(keys: np.ndarray) -> np.ndarray:
     return prev
 
 
-class DramAnalyticalModel:
+class DramAnalyticalModel(DramRunner):
     """Closed-form DRAM timing; same options and figures as :class:`DramCycleModel`.
 
     Parameters
@@ -92,24 +92,6 @@ class DramAnalyticalModel:
     mapping, page_policy, scheduler, queue_depth, refresh
         As for the cycle model.
     """
-
-    def __init__(
-        self,
-        config: DramConfig,
-        *,
-        mapping: str = DEFAULT_MAPPING,
-        page_policy: str = "open",
-        scheduler: str = "fr-fcfs",
-        queue_depth: int = 32,
-        refresh: bool = True,
-    ) -> None:
-        check_run_options(page_policy=page_policy, scheduler=scheduler, queue_depth=queue_depth)
-        self.config = config
-        self.mapping = mapping
-        self.page_policy = page_policy
-        self.scheduler = scheduler
-        self.queue_depth = queue_depth
-        self.refresh = refresh
 
     # ------------------------------------------------------------------------------------
     def evaluate_pattern(
@@ -161,13 +143,18 @@ class DramAnalyticalModel:
             if not len(idx):
                 continue
             out, busy = self._channel(
-                f["rank"][idx], f["bank_group"][idx], f["bank_id"][idx], f["row"][idx],
+                f["rank"][idx],
+                f["bank_group"][idx],
+                f["bank_id"][idx],
+                f["row"][idx],
                 is_write[idx],
             )
             outcome[idx] = out
             busy *= scale
-            first = cfg.trcd_cycles + cfg.burst_cycles + (
-                cfg.cwl_cycles if is_write[idx[0]] else cfg.cl_cycles
+            first = (
+                cfg.trcd_cycles
+                + cfg.burst_cycles
+                + (cfg.cwl_cycles if is_write[idx[0]] else cfg.cl_cycles)
             )
             busy += first
             if self.refresh:
@@ -214,11 +201,9 @@ class DramAnalyticalModel:
         same_rank = pr == cr
         same_bg = same_rank & (pg == cg)
         rd_wr = cfg.cl_cycles + tbl + cfg.trtrs_cycles - cfg.cwl_cycles
-        wr_rd_same = cfg.cwl_cycles + tbl + np.where(same_bg, cfg.twtr_l_cycles,
-                                                     cfg.twtr_s_cycles)
+        wr_rd_same = cfg.cwl_cycles + tbl + np.where(same_bg, cfg.twtr_l_cycles, cfg.twtr_s_cycles)
         wr_rd_other = cfg.cwl_cycles + tbl + cfg.trtrs_cycles - cfg.cl_cycles
-        same_dir_gap = np.where(same_bg, ccd_l, np.where(same_rank, ccd_s,
-                                                         tbl + cfg.trtrs_cycles))
+        same_dir_gap = np.where(same_bg, ccd_l, np.where(same_rank, ccd_s, tbl + cfg.trtrs_cycles))
         gap = np.where(
             pw == cw,
             same_dir_gap,
@@ -240,8 +225,9 @@ class DramAnalyticalModel:
             groups_total = cfg.ranks * cfg.bank_groups
             bg_key = rank * cfg.bank_groups + group
             chunk = pos // q
-            per_chunk = np.bincount(chunk * groups_total + bg_key,
-                                    minlength=(chunk[-1] + 1) * groups_total)
+            per_chunk = np.bincount(
+                chunk * groups_total + bg_key, minlength=(chunk[-1] + 1) * groups_total
+            )
             per_chunk = per_chunk.reshape(-1, groups_total).max(axis=1)
             chunk_len = np.bincount(chunk)
             windowed = float(np.maximum(chunk_len * ccd_s, per_chunk * ccd_l).sum())
@@ -259,8 +245,7 @@ class DramAnalyticalModel:
             sel = acts & (rank == r)
             g = group[sel]
             if fr:  # ACTs may be reordered too: only the busiest group pays tRRD_L
-                rrd = max(len(g) * cfg.trrd_s_cycles,
-                          np.bincount(g).max() * cfg.trrd_l_cycles)
+                rrd = max(len(g) * cfg.trrd_s_cycles, np.bincount(g).max() * cfg.trrd_l_cycles)
             else:
                 rrd = np.where(g[1:] == g[:-1], cfg.trrd_l_cycles, cfg.trrd_s_cycles).sum()
             act_bound = max(act_bound, sel.sum() * cfg.tfaw_cycles / 4, float(rrd))

@@ -37,8 +37,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .dram_config import DEFAULT_MAPPING, DramConfig, decode_addresses
-from .dram_trace import DramFigures, check_run_options
+from .dram_config import decode_addresses
+from .dram_trace import DramFigures, DramRunner
 
 __all__ = ["DramCycleModel", "CycleRun", "Command"]
 
@@ -69,7 +69,7 @@ class _Bank:
         self.col_ready = 0
 
 
-class DramCycleModel:
+class DramCycleModel(DramRunner):
     """Command-level reference of a DRAM memory system.
 
     Parameters
@@ -88,24 +88,6 @@ class DramCycleModel:
         Model refresh (``PREA`` + ``REF`` every ``tREFI``).
     """
 
-    def __init__(
-        self,
-        config: DramConfig,
-        *,
-        mapping: str = DEFAULT_MAPPING,
-        page_policy: str = "open",
-        scheduler: str = "fr-fcfs",
-        queue_depth: int = 32,
-        refresh: bool = True,
-    ) -> None:
-        check_run_options(page_policy=page_policy, scheduler=scheduler, queue_depth=queue_depth)
-        self.config = config
-        self.mapping = mapping
-        self.page_policy = page_policy
-        self.scheduler = scheduler
-        self.queue_depth = queue_depth
-        self.refresh = refresh
-
     # ------------------------------------------------------------------------------------
     def run(self, addresses: np.ndarray, is_write: np.ndarray) -> CycleRun:
         """Replay a trace (byte addresses, write flags) and return figures and command logs."""
@@ -123,9 +105,7 @@ class DramCycleModel:
             idx = np.flatnonzero(fields["channel"] == ch)
             log: list[Command] = []
             if len(idx):
-                refreshes += self._run_channel(
-                    idx, fields, is_write, outcome, done, first_cmd, log
-                )
+                refreshes += self._run_channel(idx, fields, is_write, outcome, done, first_cmd, log)
             logs.append(log)
         total_cycles = int(done.max()) if n else 0
         acts = sum(1 for log in logs for c in log if c[1] == "ACT")
@@ -199,8 +179,11 @@ class DramCycleModel:
         trcd, trp, tras, trc = cfg.trcd_cycles, cfg.trp_cycles, cfg.tras_cycles, cfg.trc_cycles
         ccd_s, ccd_l = max(cfg.tccd_s_cycles, tbl), max(cfg.tccd_l_cycles, tbl)
         rrd_s, rrd_l, faw = cfg.trrd_s_cycles, cfg.trrd_l_cycles, cfg.tfaw_cycles
-        twr, twtr_s, twtr_l, trtp = cfg.twr_cycles, cfg.twtr_s_cycles, cfg.twtr_l_cycles, (
-            cfg.trtp_cycles
+        twr, twtr_s, twtr_l, trtp = (
+            cfg.twr_cycles,
+            cfg.twtr_s_cycles,
+            cfg.twtr_l_cycles,
+            (cfg.trtp_cycles),
         )
         rtrs = cfg.trtrs_cycles
         ranks, groups, per_group = cfg.ranks, cfg.bank_groups, cfg.banks_per_group
@@ -235,12 +218,18 @@ class DramCycleModel:
             r, g, w = rank_l[k], group_l[k], write_l[k]
             t = banks[bank_l[k]].col_ready
             if not w:
-                t = max(t, last_rd_bg[r][g] + ccd_l, last_rd_rank[r] + ccd_s,
-                        last_wr_bg[r][g] + cwl + tbl + twtr_l, last_wr_rank[r] + cwl + tbl + twtr_s)
+                t = max(
+                    t,
+                    last_rd_bg[r][g] + ccd_l,
+                    last_rd_rank[r] + ccd_s,
+                    last_wr_bg[r][g] + cwl + tbl + twtr_l,
+                    last_wr_rank[r] + cwl + tbl + twtr_s,
+                )
                 for o in range(ranks):
                     if o != r:
-                        t = max(t, last_rd_rank[o] + tbl + rtrs,
-                                last_wr_rank[o] + cwl + tbl + rtrs - cl)
+                        t = max(
+                            t, last_rd_rank[o] + tbl + rtrs, last_wr_rank[o] + cwl + tbl + rtrs - cl
+                        )
             else:
                 t = max(t, last_wr_bg[r][g] + ccd_l, last_wr_rank[r] + ccd_s)
                 for o in range(ranks):
@@ -251,8 +240,12 @@ class DramCycleModel:
 
         def act_time(k: int) -> int:
             r, g = rank_l[k], group_l[k]
-            return max(banks[bank_l[k]].act_ready, last_act_bg[r][g] + rrd_l,
-                       last_act_rank[r] + rrd_s, faw_window[r][0] + faw)
+            return max(
+                banks[bank_l[k]].act_ready,
+                last_act_bg[r][g] + rrd_l,
+                last_act_rank[r] + rrd_s,
+                faw_window[r][0] + faw,
+            )
 
         def do_refresh(at: int) -> int:
             nonlocal last_cmd
@@ -352,10 +345,16 @@ class DramCycleModel:
                     bank.pre_ready = max(bank.pre_ready, t + trtp)
                     done[gidx[k]] = t + cl + tbl
                 queue.remove(k)
-                if closed and not any(
-                    bank_l[j] == b and row_l[j] == row_l[k] for j in queue
-                ) and not (nxt < n and bank_l[nxt] == b and row_l[nxt] == row_l[k]
-                           and len(queue) < self.queue_depth):
+                if (
+                    closed
+                    and not any(bank_l[j] == b and row_l[j] == row_l[k] for j in queue)
+                    and not (
+                        nxt < n
+                        and bank_l[nxt] == b
+                        and row_l[nxt] == row_l[k]
+                        and len(queue) < self.queue_depth
+                    )
+                ):
                     t_pre = bank.pre_ready
                     log.append((t_pre, "PRE", r, g, bank_in_group, bank.open_row))
                     bank.open_row = -1

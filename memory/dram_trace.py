@@ -13,10 +13,16 @@ import numpy as np
 
 from hwsim.config import ConfigError
 
-from .dram_config import DramConfig
+from .dram_config import DEFAULT_MAPPING, DramConfig
 
-__all__ = ["PATTERNS", "PAGE_POLICIES", "SCHEDULERS", "DramFigures", "make_trace",
-           "check_run_options"]
+__all__ = [
+    "PATTERNS",
+    "PAGE_POLICIES",
+    "SCHEDULERS",
+    "DramFigures",
+    "make_trace",
+    "check_run_options",
+]
 
 PATTERNS = ("sequential", "strided", "random")
 PAGE_POLICIES = ("open", "closed")
@@ -62,10 +68,39 @@ def check_run_options(
         )
     if scheduler not in SCHEDULERS:
         raise ConfigError(f"scheduler must be one of {', '.join(SCHEDULERS)}, got {scheduler!r}")
-    if isinstance(queue_depth, bool) or not isinstance(queue_depth, int) or not (
-        1 <= queue_depth <= 1024
+    if (
+        isinstance(queue_depth, bool)
+        or not isinstance(queue_depth, int)
+        or not (1 <= queue_depth <= 1024)
     ):
         raise ConfigError(f"queue_depth must be an integer in [1, 1024], got {queue_depth!r}")
+
+
+class DramRunner:
+    """What both DRAM fidelities share: the memory system and how the controller runs it.
+
+    ``mapping`` names the physical address mapping, ``page_policy`` is open or closed,
+    ``scheduler`` FCFS or FR-FCFS, ``queue_depth`` the requests a channel controller holds,
+    ``refresh`` whether refresh is modelled.
+    """
+
+    def __init__(
+        self,
+        config: DramConfig,
+        *,
+        mapping: str = DEFAULT_MAPPING,
+        page_policy: str = "open",
+        scheduler: str = "fr-fcfs",
+        queue_depth: int = 32,
+        refresh: bool = True,
+    ) -> None:
+        check_run_options(page_policy=page_policy, scheduler=scheduler, queue_depth=queue_depth)
+        self.config = config
+        self.mapping = mapping
+        self.page_policy = page_policy
+        self.scheduler = scheduler
+        self.queue_depth = queue_depth
+        self.refresh = refresh
 
 
 def make_trace(
