@@ -4,6 +4,10 @@ A table names its source and technology node and gives, for each action or compo
 reference point and a scaling exponent: ``value * (size / reference) ** exponent``. Models ask
 for ``energy_pj(action, size)`` and ``area_um2(component, size)``; sizes are bit widths or
 capacities in KiB as each entry's comment states.
+
+Entries in :data:`OPTIONAL` (``area_um2.transistor``: the area per transistor that turns a
+synthesis transistor count into um^2) may be left out; a table without them still loads, and
+asking for a missing entry is a one-line :class:`~hwsim.config.ConfigError`.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ import numpy as np
 
 from hwsim.config import ConfigError, load_mapping
 
-__all__ = ["EnergyAreaTable", "load_table", "SHIPPED_TABLES"]
+__all__ = ["EnergyAreaTable", "load_table", "SHIPPED_TABLES", "OPTIONAL"]
 
 SHIPPED_TABLES = ("default-45nm",)
 
@@ -34,22 +38,38 @@ class EnergyAreaTable:
     area: dict[str, tuple[float, float, float]]
 
     @staticmethod
-    def _scaled(entries: dict[str, tuple[float, float, float]], key: str, size: Any) -> Any:
+    def _scaled(entries: dict[str, tuple[float, float, float]], key: str, size: Any,
+                section: str = "", table: str = "") -> Any:
+        if key not in entries:
+            raise ConfigError(
+                f"energy table '{table}' has no {section}.{key} entry; add "
+                f"'{key}: {{reference, value, exponent}}' under {section}"
+            )
         reference, value, exponent = entries[key]
         return value * (np.asarray(size, dtype=float) / reference) ** exponent
 
     def energy_pj(self, action: str, size: Any = 1.0) -> Any:
         """Energy of one action of the given size (bits or KiB), in pJ."""
-        return self._scaled(self.energy, action, size)
+        return self._scaled(self.energy, action, size, "energy_pj", self.name)
 
     def area_um2(self, component: str, size: Any = 1.0) -> Any:
         """Area of one component of the given size (bits or KiB), in um^2."""
-        return self._scaled(self.area, component, size)
+        return self._scaled(self.area, component, size, "area_um2", self.name)
+
+    def has_area(self, component: str) -> bool:
+        """True when the table has an ``area_um2`` entry for ``component``."""
+        return component in self.area
 
 
 _REQUIRED = {
     "energy_pj": ("multiply", "add", "sram_byte", "dram_byte"),
     "area_um2": ("multiply", "add", "register_bit", "sram_kib"),
+}
+#: Entries a table may leave out: ``transistor`` (um^2 per transistor, reference 1) is only
+#: needed by sweeps whose area comes from generic-gate synthesis.
+OPTIONAL = {
+    "energy_pj": (),
+    "area_um2": ("transistor",),
 }
 
 

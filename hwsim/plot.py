@@ -35,6 +35,7 @@ _UNIT_WORDS = {
     "_s": "s",
     "_mhz": "MHz",
     "_gbps": "GB/s",
+    "_count": "count",
 }
 
 

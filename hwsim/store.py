@@ -12,6 +12,12 @@ Tables
     one column per axis field, ``status`` (``ok`` or ``infeasible``), ``reason`` (why a point
     is infeasible: the config error or the failed constraints), then one column per metric
     (units in the names). Primary key ``(fingerprint, workload)``: a pair is stored once.
+``synthesis``
+    The synthesis cache of a spec with ``synthesis:``: ``fingerprint``, ``target``, ``seeds``,
+    ``nodsp`` (the key), ``status`` (``ok`` or ``failed``), ``reason``, ``metrics`` (JSON).
+    Records arrive from the workers on the rows (key ``_synthesis``) and are written in the
+    same transaction as the rows, so a resumed or repeated sweep never synthesises a point
+    twice.
 
 Batches are written with one transaction each (WAL journal), so a killed sweep loses at most
 the batches in flight, and a rerun skips what is stored. pandas is imported only by
@@ -45,12 +51,20 @@ def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+_SYNTHESIS_TABLE = (
+    "CREATE TABLE IF NOT EXISTS synthesis (fingerprint TEXT NOT NULL, target TEXT NOT NULL, "
+    "seeds INTEGER NOT NULL, nodsp INTEGER NOT NULL, status TEXT NOT NULL, reason TEXT, "
+    "metrics TEXT, PRIMARY KEY (fingerprint, target, seeds, nodsp))"
+)
+
+
 class Study:
     """An open study database (see the module docstring for the schema)."""
 
     def __init__(self, path: Path, connection: sqlite3.Connection) -> None:
         self.path = path
         self.con = connection
+        self._has_synthesis: bool | None = None
         self.meta = dict(connection.execute("SELECT key, value FROM meta").fetchall())
         self.axes: list[str] = json.loads(self.meta.get("axes", "[]"))
         self.metric_info: dict[str, dict[str, str]] = json.loads(self.meta.get("metrics", "{}"))
@@ -67,13 +81,63 @@ class Study:
         return set(self.con.execute("SELECT fingerprint, workload FROM results").fetchall())
 
     def write_rows(self, rows: Iterable[Mapping[str, Any]]) -> int:
-        """Insert rows (dicts keyed by column) in one transaction; stored pairs are kept."""
+        """Insert rows (dicts keyed by column) in one transaction; stored pairs are kept.
+
+        A row's ``_synthesis`` record (see :func:`hwsim.sweep.synthesise_point`) goes to the
+        ``synthesis`` table in the same transaction when its ``cache`` flag is set.
+        """
+        rows = list(rows)
         cols = self.columns
         sql = (f"INSERT OR IGNORE INTO results ({', '.join(map(_q, cols))}) "
                f"VALUES ({', '.join('?' for _ in cols)})")
+        records = [r["_synthesis"] for r in rows
+                   if r.get("_synthesis") and r["_synthesis"].get("cache", True)]
         with self.con:
+            if records:
+                self._ensure_synthesis_table()
+                self.con.executemany(
+                    "INSERT OR REPLACE INTO synthesis (fingerprint, target, seeds, nodsp, "
+                    "status, reason, metrics) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    [(r["fingerprint"], r["target"], int(r["seeds"]), int(bool(r["nodsp"])),
+                      r["status"], r.get("reason"),
+                      None if r.get("metrics") is None else json.dumps(r["metrics"]))
+                     for r in records],
+                )
             cur = self.con.executemany(sql, [tuple(r.get(c) for c in cols) for r in rows])
         return cur.rowcount
+
+    def _ensure_synthesis_table(self) -> None:
+        if not self._has_synthesis:
+            self.con.execute(_SYNTHESIS_TABLE)
+            self._has_synthesis = True
+
+    def synthesis_records(self, target: str, seeds: int, nodsp: bool
+                          ) -> dict[str, dict[str, Any]]:
+        """Cached synthesis records for ``(target, seeds, nodsp)``, keyed by fingerprint."""
+        found = self.con.execute(
+            "SELECT name FROM sqlite_master WHERE type='table' AND name='synthesis'"
+        ).fetchone()
+        if not found:
+            return {}
+        cur = self.con.execute(
+            "SELECT fingerprint, status, reason, metrics FROM synthesis "
+            "WHERE target = ? AND seeds = ? AND nodsp = ?", (target, int(seeds), int(bool(nodsp)))
+        )
+        return {
+            fp: {"fingerprint": fp, "target": target, "seeds": seeds, "nodsp": nodsp,
+                 "status": status, "reason": reason,
+                 "metrics": None if metrics is None else json.loads(metrics), "cache": True}
+            for fp, status, reason, metrics in cur.fetchall()
+        }
+
+    def synthesis_count(self) -> int:
+        """Number of cached synthesis records (0 when the study never synthesised)."""
+        found = self.con.execute(
+            "SELECT name FROM sqlite_master WHERE type='table' AND name='synthesis'"
+        ).fetchone()
+        if not found:
+            return 0
+        return int(self.con.execute("SELECT COUNT(*) FROM synthesis").fetchone()[0])
 
     def rows(self) -> list[dict[str, Any]]:
         """Every stored row as a dict, ordered by fingerprint and workload."""
@@ -164,6 +228,8 @@ def open_study(path: str | Path, spec: SweepSpec) -> Study:
     with con:
         con.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)")
         con.execute(f"CREATE TABLE results ({', '.join(cols)})")
+        if spec.synthesis is not None:
+            con.execute(_SYNTHESIS_TABLE)
         con.executemany("INSERT INTO meta(key, value) VALUES (?, ?)", list(meta.items()))
     return Study(path, con)
 

@@ -37,6 +37,7 @@ __all__ = [
     "UnitAdapter",
     "WorkloadSpec",
     "Constraint",
+    "SynthesisSpec",
     "SweepSpec",
     "SweepSummary",
     "get_adapter",
@@ -83,7 +84,11 @@ _SPEC_FIELDS = (
     "population",
     "convention",
     "batch",
+    "synthesis",
 )
+_SYNTH_FIELDS = ("target", "seeds", "nodsp")
+#: ``area_source`` of a row whose area figures come from the energy/area table.
+AREA_FROM_TABLE = "table"
 #: Result-table columns an axis may not shadow.
 RESERVED_COLUMNS = ("fingerprint", "workload", "status", "reason", "point")
 
@@ -127,6 +132,18 @@ class UnitAdapter:
         for heat maps.
     default_objectives : tuple[str, ...]
         Metrics minimised by default (Pareto plots, optuna).
+    synthesis : str, optional
+        ``"module:function"`` of the unit's synthesis provider, imported only when a spec asks
+        for ``synthesis`` (the core never imports RTL code otherwise). It is called as
+        ``provider(config, target, seeds, nodsp)`` and returns ``{metric: value}`` for the
+        target's :attr:`synthesis_metrics` plus ``area_source``, and may return ``area_mm2``
+        to replace the table's area. It raises on failure.
+    synthesis_metrics : Mapping[str, tuple[Metric, ...]]
+        Synthesis target -> the metrics its provider returns (units in the names).
+    synthesis_check : Callable[[ConfigBase, str], None], optional
+        ``(config, target)``: raises :class:`ConfigError` when a config can never be
+        synthesised into the sweep's figures (e.g. its energy table lacks the per-transistor
+        area); called on the spec's configs before any point runs.
     """
 
     unit: str
@@ -137,11 +154,20 @@ class UnitAdapter:
     evaluate: Callable[[ConfigBase, Any, str], dict[str, float]]
     layers: Callable[[ConfigBase, Workload, str], tuple[list[str], Any]]
     default_objectives: tuple[str, ...] = ("total_cycles", "area_mm2")
+    synthesis: str | None = None
+    synthesis_metrics: Mapping[str, tuple[Metric, ...]] = field(default_factory=dict)
+    synthesis_check: Callable[[ConfigBase, str], None] | None = None
 
     def metric(self, name: str) -> Metric:
         for m in self.metrics:
             if m.name == name:
                 return m
+        for metrics in self.synthesis_metrics.values():
+            for m in metrics:
+                if m.name == name:
+                    return m
+        if name == "area_source":
+            return AREA_SOURCE
         raise KeyError(name)
 
     @property
@@ -149,7 +175,28 @@ class UnitAdapter:
         return [m.name for m in self.metrics]
 
 
+#: Where a row's area figures come from: ``table``, ``synth-generic`` or ``synth-ecp5``.
+AREA_SOURCE = Metric("area_source", "area source (table or synth-<target>)", "same")
+
 _ADAPTER_CACHE: dict[str, UnitAdapter] = {}
+_PROVIDER_CACHE: dict[str, Callable[..., dict[str, Any]]] = {}
+
+
+def get_synthesis_provider(path: str) -> Callable[..., dict[str, Any]]:
+    """The synthesis provider named ``"module:function"``, imported on first use.
+
+    A missing module (e.g. the RTL extras are not installed) is a one-line
+    :class:`ConfigError`.
+    """
+    if path not in _PROVIDER_CACHE:
+        module_name, _, attr = path.partition(":")
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError as exc:
+            raise ConfigError(f"synthesis needs {module_name}, which does not import: {exc}") \
+                from None
+        _PROVIDER_CACHE[path] = getattr(module, attr)
+    return _PROVIDER_CACHE[path]
 
 
 def get_adapter(unit: str) -> UnitAdapter:
@@ -198,6 +245,19 @@ class Constraint:
 
 
 @dataclass(frozen=True)
+class SynthesisSpec:
+    """The spec's ``synthesis`` entry: synthesise each design point once with these settings."""
+
+    target: str
+    seeds: int = 1
+    nodsp: bool = False
+
+    @property
+    def area_source(self) -> str:
+        return f"synth-{self.target}"
+
+
+@dataclass(frozen=True)
 class SweepSpec:
     """A validated sweep spec (see ``docs/sweeps.md``).
 
@@ -224,6 +284,7 @@ class SweepSpec:
     batch: int | None
     raw: dict[str, Any] = field(repr=False)
     spec_hash: str = ""
+    synthesis: SynthesisSpec | None = None
 
     @property
     def axis_fields(self) -> list[str]:
@@ -419,7 +480,7 @@ def _parse_constraints(data: Any, metrics: list[str], source: str) -> tuple[Cons
 
 
 def _parse_objectives(
-    data: Any, adapter: UnitAdapter, source: str
+    data: Any, adapter: UnitAdapter, source: str, allowed: Sequence[str] | None = None
 ) -> tuple[tuple[str, str], ...]:
     if data is None:
         return tuple((m, "minimize") for m in adapter.default_objectives)
@@ -433,10 +494,11 @@ def _parse_objectives(
     if not pairs:
         raise _err(source, "objectives", "needs at least one metric")
     out = []
+    allowed = list(allowed) if allowed is not None else adapter.metric_names
     for metric, direction in pairs:
-        if metric not in adapter.metric_names:
+        if metric not in allowed:
             raise _err(source, f"objectives.{metric}",
-                       f"unknown metric; allowed: {', '.join(adapter.metric_names)}")
+                       f"unknown metric; allowed: {', '.join(allowed)}")
         norm = {"min": "minimize", "minimize": "minimize", "minimise": "minimize",
                 "max": "maximize", "maximize": "maximize", "maximise": "maximize"}.get(
                     str(direction).lower())
@@ -454,6 +516,73 @@ def _int_field(data: Mapping[str, Any], key: str, source: str, low: int,
     if isinstance(value, bool) or not isinstance(value, int) or value < low:
         raise _err(source, key, f"must be an integer >= {low}, got {value!r}")
     return value
+
+
+def _parse_synthesis(data: Any, adapter: UnitAdapter, source: str) -> SynthesisSpec | None:
+    """The ``synthesis: {target, seeds, nodsp}`` entry, validated (``None`` when absent)."""
+    if data is None:
+        return None
+    if adapter.synthesis is None or not adapter.synthesis_metrics:
+        raise _err(source, "synthesis", f"unit {adapter.unit} has no synthesis provider")
+    if not isinstance(data, Mapping):
+        raise _err(source, "synthesis", "must be a mapping like {target: generic, seeds: 1, "
+                   "nodsp: false}")
+    unknown = [str(k) for k in data if str(k) not in _SYNTH_FIELDS]
+    if unknown:
+        raise _err(source, "synthesis", f"unknown key '{unknown[0]}'; allowed: "
+                   f"{', '.join(_SYNTH_FIELDS)}")
+    targets = list(adapter.synthesis_metrics)
+    if "target" not in data:
+        raise _err(source, "synthesis.target", f"is required; one of {', '.join(targets)}")
+    target = data["target"]
+    if target not in targets:
+        raise _err(source, "synthesis.target",
+                   f"must be one of {', '.join(targets)}, got {target!r}")
+    seeds = data.get("seeds", 1)
+    if isinstance(seeds, bool) or not isinstance(seeds, int) or not 1 <= seeds <= 64:
+        raise _err(source, "synthesis.seeds", f"must be an integer in [1, 64], got {seeds!r}")
+    nodsp = data.get("nodsp", False)
+    if not isinstance(nodsp, bool):
+        raise _err(source, "synthesis.nodsp", f"must be true or false, got {nodsp!r}")
+    if target != "ecp5":
+        if seeds != 1:
+            raise _err(source, "synthesis.seeds", f"only applies to target ecp5, not {target}")
+        if nodsp:
+            raise _err(source, "synthesis.nodsp", f"only applies to target ecp5, not {target}")
+    return SynthesisSpec(target=target, seeds=seeds, nodsp=nodsp)
+
+
+def _check_synthesis(
+    adapter: UnitAdapter, synthesis: SynthesisSpec, base: Mapping[str, Any],
+    axes: Mapping[str, list[Any]], source: str,
+) -> None:
+    """Run the adapter's synthesis check on the base config and on each axis value over it.
+
+    Configs the unit rejects are skipped (they become infeasible rows, as without synthesis).
+    """
+    if adapter.synthesis_check is None:
+        return
+    cls = adapter.config_class
+    variants: list[dict[str, Any]] = [dict(base)]
+    for key, values in axes.items():
+        names = key.split(",")
+        for value in values:
+            point = {names[0]: value} if len(names) == 1 else dict(zip(names, value, strict=True))
+            variants.append({**base, **point})
+    seen: set[str] = set()
+    for values in variants:
+        try:
+            config = cls.from_dict(values)
+        except ConfigError:
+            continue
+        fp = config.fingerprint()
+        if fp in seen:
+            continue
+        seen.add(fp)
+        try:
+            adapter.synthesis_check(config, synthesis.target)
+        except ConfigError as exc:
+            raise _err(source, "synthesis", str(exc)) from None
 
 
 def spec_hash(raw: Mapping[str, Any]) -> str:
@@ -529,8 +658,13 @@ def parse_spec(
             axes[key] = list(dict.fromkeys(tuples))
 
     workloads = _parse_workloads(data.get("workloads"), source, base_dir)
+    synthesis = _parse_synthesis(data.get("synthesis"), adapter, source)
 
     all_metrics = adapter.metric_names
+    synth_metrics: list[str] = []
+    if synthesis is not None:
+        synth_metrics = [m.name for m in adapter.synthesis_metrics[synthesis.target]]
+        all_metrics = all_metrics + [m for m in synth_metrics if m not in all_metrics]
     metrics_data = data.get("metrics")
     if metrics_data is None:
         metrics = list(all_metrics)
@@ -538,15 +672,18 @@ def parse_spec(
         if not isinstance(metrics_data, list) or not metrics_data:
             raise _err(source, "metrics", "must be a non-empty list of metric names")
         metrics = []
+        allowed = all_metrics + (["area_source"] if synthesis is not None else [])
         for m in metrics_data:
-            if m not in all_metrics:
+            if m not in allowed:
                 raise _err(source, "metrics", f"unknown metric {m!r}; allowed: "
-                           f"{', '.join(all_metrics)}")
+                           f"{', '.join(allowed)}")
             if m not in metrics:
                 metrics.append(m)
     constraints = _parse_constraints(data.get("constraints"), all_metrics, source)
-    objectives = _parse_objectives(data.get("objectives"), adapter, source)
-    for needed in [c.metric for c in constraints] + [o for o, _ in objectives]:
+    objectives = _parse_objectives(data.get("objectives"), adapter, source, all_metrics)
+    # synthesis figures (and the area they may replace, and its source) are always kept
+    kept = synth_metrics + ["area_mm2", "area_source"] if synthesis is not None else []
+    for needed in [c.metric for c in constraints] + [o for o, _ in objectives] + kept:
         if needed not in metrics:
             metrics.append(needed)
 
@@ -606,8 +743,12 @@ def parse_spec(
         convention=convention,
         batch=batch,
         raw=raw,
+        synthesis=synthesis,
     )
     spec = dataclasses.replace(spec, spec_hash=spec_hash(raw))
+    if synthesis is not None:
+        get_synthesis_provider(adapter.synthesis or "")  # importable before any point runs
+        _check_synthesis(adapter, synthesis, base, axes, source)
     if spec.method == "grid" and spec.grid_size > 10_000_000:
         raise _err(source, "axes", f"the grid has {spec.grid_size:,} points; use method random "
                    "or optuna")
@@ -690,9 +831,14 @@ class Job:
     metrics: tuple[str, ...]
     constraints: tuple[Constraint, ...]
     key: str
+    synthesis: SynthesisSpec | None = None
+    provider: str | None = None
+    synthesis_metrics: tuple[str, ...] = ()
 
     @classmethod
     def of(cls, spec: SweepSpec) -> Job:
+        synth = spec.synthesis
+        adapter = spec.adapter
         return cls(
             unit=spec.unit,
             base=dict(spec.base),
@@ -701,6 +847,10 @@ class Job:
             metrics=spec.metrics,
             constraints=spec.constraints,
             key=spec.spec_hash,
+            synthesis=synth,
+            provider=adapter.synthesis if synth else None,
+            synthesis_metrics=tuple(m.name for m in adapter.synthesis_metrics[synth.target])
+            if synth else (),
         )
 
 
@@ -716,14 +866,58 @@ def _prepared(job: Job) -> list[tuple[str, Any]]:
     return _PREPARED[job.key]
 
 
+def _one_line(exc: BaseException) -> str:
+    """An exception as one line: its first line, and its last when there are several."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    prefix = "" if isinstance(exc, ConfigError) else f"{type(exc).__name__}: "
+    if not lines:
+        return type(exc).__name__
+    return prefix + (lines[0] if len(lines) == 1 else f"{lines[0]} ... {lines[-1]}")
+
+
+def synthesise_point(job: Job, config: ConfigBase, fingerprint: str) -> dict[str, Any]:
+    """Synthesise one design point with the job's provider; never raises.
+
+    Returns the record stored in the study's ``synthesis`` table: the key (``fingerprint``,
+    ``target``, ``seeds``, ``nodsp``), ``status`` (``ok`` or ``failed``), ``reason`` (one
+    line), ``metrics`` and ``cache`` (false for tool failures, which may be transient, so a
+    rerun tries again; config errors and successes are cached).
+    """
+    syn = job.synthesis
+    assert syn is not None and job.provider is not None
+    record: dict[str, Any] = {"fingerprint": fingerprint, "target": syn.target,
+                              "seeds": syn.seeds, "nodsp": syn.nodsp}
+    try:
+        provider = get_synthesis_provider(job.provider)
+        metrics = dict(provider(config, syn.target, syn.seeds, syn.nodsp))
+    except ConfigError as exc:
+        return {**record, "status": "failed", "reason": _one_line(exc), "metrics": None,
+                "cache": True}
+    except Exception as exc:  # noqa: BLE001  # a tool failure marks the point, not the sweep
+        return {**record, "status": "failed", "reason": _one_line(exc), "metrics": None,
+                "cache": False}
+    missing = [m for m in (*job.synthesis_metrics, "area_source") if m not in metrics]
+    if missing:
+        return {**record, "status": "failed", "metrics": None, "cache": False,
+                "reason": f"synthesis provider returned no {', '.join(missing)}"}
+    return {**record, "status": "ok", "reason": None, "metrics": metrics, "cache": True}
+
+
 def evaluate_batch(
-    job: Job, points: Sequence[Mapping[str, Any]], skip: Sequence[Sequence[str]] | None = None
+    job: Job, points: Sequence[Mapping[str, Any]], skip: Sequence[Sequence[str]] | None = None,
+    synthesized: Sequence[Mapping[str, Any] | None] | None = None,
 ) -> list[dict[str, Any]]:
     """Evaluate design points on every workload; one row dict per (point, workload).
 
     A config that does not validate, or a row that fails a constraint, becomes an
     ``infeasible`` row with the reason; nothing raises. ``skip[i]`` lists workloads of point
     ``i`` already stored (resume).
+
+    When the job asks for synthesis, each valid point is synthesised once (unless
+    ``synthesized[i]`` holds its cached record) and the figures join every row of the point;
+    a failed synthesis makes the point's rows infeasible with the reason. A new record travels
+    back on the point's first row under the key ``_synthesis`` (the store keeps it); workers
+    write nothing themselves.
     """
     adapter = get_adapter(job.unit)
     prepared = _prepared(job)
@@ -742,15 +936,34 @@ def evaluate_batch(
                                  "status": "infeasible", "reason": str(exc)})
             continue
         fp = config.fingerprint()
+        synth: Mapping[str, Any] | None = None
+        new_record: dict[str, Any] | None = None
+        if job.synthesis is not None:
+            synth = synthesized[i] if synthesized else None
+            if synth is None:
+                synth = new_record = synthesise_point(job, config, fp)
         for name, work in prepared:
             if name in done:
                 continue
             metrics = adapter.evaluate(config, work, job.convention)
-            failed = [str(c) for c in job.constraints if not c.holds(metrics)]
+            if synth is not None and synth["status"] == "ok":
+                metrics = {**metrics, **synth["metrics"]}
+                failed = [str(c) for c in job.constraints if not c.holds(metrics)]
+                reason = ("constraint failed: " + ", ".join(failed)) if failed else None
+            elif synth is not None:
+                metrics = {**metrics, **dict.fromkeys(job.synthesis_metrics),
+                           "area_source": AREA_FROM_TABLE}
+                failed = ["synthesis"]
+                reason = f"synthesis failed: {synth['reason']}"
+            else:
+                failed = [str(c) for c in job.constraints if not c.holds(metrics)]
+                reason = ("constraint failed: " + ", ".join(failed)) if failed else None
             row = {"fingerprint": fp, "workload": name, **point,
-                   "status": "infeasible" if failed else "ok",
-                   "reason": ("constraint failed: " + ", ".join(failed)) if failed else None}
+                   "status": "infeasible" if failed else "ok", "reason": reason}
             row.update({m: metrics[m] for m in job.metrics})
+            if new_record is not None:
+                row["_synthesis"] = new_record
+                new_record = None
             rows.append(row)
     return rows
 
@@ -761,9 +974,12 @@ def _init_worker(job: Job) -> None:
     _prepared(job)
 
 
-def _pool_task(points: list[dict[str, Any]], skip: list[list[str]] | None) -> list[dict[str, Any]]:
+def _pool_task(
+    points: list[dict[str, Any]], skip: list[list[str]] | None,
+    synthesized: list[dict[str, Any] | None] | None = None,
+) -> list[dict[str, Any]]:
     assert _WORKER_JOB is not None
-    return evaluate_batch(_WORKER_JOB, points, skip)
+    return evaluate_batch(_WORKER_JOB, points, skip, synthesized)
 
 
 # ---- aggregation over workloads ---------------------------------------------------------
@@ -820,40 +1036,39 @@ class _Executor:
         else:
             _init_worker(job)
 
-    def map_unordered(
-        self, batches: Iterator[tuple[list[dict[str, Any]], list[list[str]] | None]],
-        in_flight: int,
-    ) -> Iterator[list[dict[str, Any]]]:
+    def map_unordered(self, batches: Iterator[Batch], in_flight: int
+                      ) -> Iterator[list[dict[str, Any]]]:
         """Yield each batch's rows as it finishes, keeping ``in_flight`` batches queued."""
         if self.client is None and self.pool is None:
-            for points, skip in batches:
-                yield evaluate_batch(self.job, points, skip)
+            for points, skip, synthesized in batches:
+                yield evaluate_batch(self.job, points, skip, synthesized)
             return
         if self.client is not None:
             from dask.distributed import as_completed
 
             first = [
-                self.client.submit(evaluate_batch, self.job_future, p, s, pure=False)
-                for p, s in itertools.islice(batches, in_flight)
+                self.client.submit(evaluate_batch, self.job_future, p, s, c, pure=False)
+                for p, s, c in itertools.islice(batches, in_flight)
             ]
             queue = as_completed(first)
             for future in queue:
                 yield future.result()
                 future.release()
-                for p, s in itertools.islice(batches, 1):
-                    queue.add(self.client.submit(evaluate_batch, self.job_future, p, s, pure=False))
+                for p, s, c in itertools.islice(batches, 1):
+                    queue.add(self.client.submit(evaluate_batch, self.job_future, p, s, c,
+                                                 pure=False))
             return
         from concurrent.futures import FIRST_COMPLETED, wait
 
         assert self.pool is not None
         first = itertools.islice(batches, in_flight)
-        pending = {self.pool.submit(_pool_task, p, s) for p, s in first}
+        pending = {self.pool.submit(_pool_task, p, s, c) for p, s, c in first}
         while pending:
             done, pending = wait(pending, return_when=FIRST_COMPLETED)
             for future in done:
                 yield future.result()
-                for p, s in itertools.islice(batches, 1):
-                    pending.add(self.pool.submit(_pool_task, p, s))
+                for p, s, c in itertools.islice(batches, 1):
+                    pending.add(self.pool.submit(_pool_task, p, s, c))
 
     def close(self) -> None:
         if self.pool is not None:
@@ -862,12 +1077,32 @@ class _Executor:
             self.client.close()
 
 
+#: A task: design points, the workloads already stored per point, cached synthesis records.
+Batch = tuple[list[dict[str, Any]], list[list[str]] | None, list[dict[str, Any] | None] | None]
+
+
 def _batches(
-    points: Sequence[dict[str, Any]], skips: Sequence[list[str]], size: int
-) -> Iterator[tuple[list[dict[str, Any]], list[list[str]] | None]]:
+    points: Sequence[dict[str, Any]], skips: Sequence[list[str]], size: int,
+    cached: Sequence[dict[str, Any] | None] | None = None,
+) -> Iterator[Batch]:
     for start in range(0, len(points), size):
         chunk_skips = list(skips[start:start + size])
-        yield list(points[start:start + size]), chunk_skips if any(chunk_skips) else None
+        chunk_cached = list(cached[start:start + size]) if cached else None
+        yield (list(points[start:start + size]), chunk_skips if any(chunk_skips) else None,
+               chunk_cached if chunk_cached and any(chunk_cached) else None)
+
+
+def _cached_synthesis(
+    spec: SweepSpec, db: Any, cls: type[ConfigBase], points: Sequence[Mapping[str, Any]]
+) -> list[dict[str, Any] | None] | None:
+    """Stored synthesis records of ``points`` (``None`` per point not yet synthesised)."""
+    syn = spec.synthesis
+    if syn is None or not points:
+        return None
+    stored = db.synthesis_records(syn.target, syn.seeds, syn.nodsp)
+    if not stored:
+        return None
+    return [stored.get(raw_fingerprint(cls, point_config_values(spec, p))) for p in points]
 
 
 def run_sweep(
@@ -935,7 +1170,9 @@ def run_sweep(
                 finished = total_points - len(todo)
                 if progress:
                     progress(finished, total_points)
-                for rows in executor.map_unordered(_batches(todo, skips, size), 2 * parallel):
+                cached = _cached_synthesis(spec, db, cls, todo)
+                for rows in executor.map_unordered(_batches(todo, skips, size, cached),
+                                                   2 * parallel):
                     db.write_rows(rows)
                     counts["written"] += len(rows)
                     counts["infeasible"] += sum(r["status"] != "ok" for r in rows)
@@ -1032,8 +1269,9 @@ def _run_optuna(spec, db, executor, names, cls, batch, progress, counts) -> int:
         todo_points = list(todo.values())
         if todo_points:
             size = max(1, -(-len(todo_points) // 8))
+            cached = _cached_synthesis(spec, db, cls, todo_points)
             for rows in executor.map_unordered(
-                _batches(todo_points, [[] for _ in todo_points], size), 16
+                _batches(todo_points, [[] for _ in todo_points], size, cached), 16
             ):
                 db.write_rows(rows)
                 counts["written"] += len(rows)

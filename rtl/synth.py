@@ -37,7 +37,7 @@ from hwsim.config import ConfigError
 
 from .export import port_map, tool_versions, top_name, verilog_text
 
-__all__ = ["synth", "TARGETS", "ECP5_DEVICES", "harness_verilog"]
+__all__ = ["synth", "sweep_metrics", "TARGETS", "ECP5_DEVICES", "harness_verilog"]
 
 TARGETS = ("ecp5", "generic")
 #: nextpnr-ecp5 device flags accepted by :func:`synth`.
@@ -307,4 +307,54 @@ def synth(
         **figures,
         "tool_versions": tool_versions(extra),
         "elapsed_seconds": round(time.perf_counter() - t0, 2),
+    }
+
+
+def sweep_metrics(
+    config: SystolicConfig, target: str, seeds: int = 1, nodsp: bool = False
+) -> dict[str, Any]:
+    """The sweep's synthesis provider: :func:`synth` figures as sweep metrics of one point.
+
+    Named by ``hwsim.accelerators.systolic.sweep.SYNTHESIS_PROVIDER`` and called by the sweep
+    engine in its workers (see docs/sweeps.md, "Synthesis-backed area").
+
+    ``generic``: ``transistors_count``, ``logic_depth_count`` and ``area_mm2`` = transistors x
+    the energy table's ``area_um2.transistor`` + the table's SRAM area (the SRAM macros are
+    not synthesised), ``area_source`` ``"synth-generic"``. ``ecp5``: ``lut4_count``,
+    ``ff_count``, ``carry_count`` (CCU2C), ``dsp_count`` (MULT18X18D), ``fmax_mhz`` and
+    ``area_source`` ``"synth-ecp5"``; no ``area_mm2`` (an FPGA has LUTs, not mm^2, so the
+    table's stays).
+
+    Raises
+    ------
+    ConfigError
+        A config the RTL generator rejects, a bad target/seeds, or (``generic``) an energy
+        table without ``area_um2.transistor``.
+    ToolError
+        Yosys or nextpnr failed.
+    """
+    from hwsim.energy import load_table
+
+    table = load_table(config.energy_table) if target == "generic" else None
+    if table is not None and not table.has_area("transistor"):
+        raise ConfigError(f"energy table '{table.name}' has no area_um2.transistor entry, "
+                          "which synthesis target generic needs (um^2 per transistor)")
+    report = synth(config, target=target, seeds=seeds, nodsp=nodsp)
+    if table is not None:
+        sram_kib = config.ifmap_sram_kib + config.filter_sram_kib + config.ofmap_sram_kib
+        area_um2 = (report["transistors"] * float(table.area_um2("transistor"))
+                    + float(table.area_um2("sram_kib", sram_kib)))
+        return {
+            "transistors_count": int(report["transistors"]),
+            "logic_depth_count": int(report["logic_depth"]),
+            "area_mm2": area_um2 / 1e6,
+            "area_source": "synth-generic",
+        }
+    return {
+        "lut4_count": int(report["lut4"]),
+        "ff_count": int(report["ff"]),
+        "carry_count": int(report["carry_ccu2c"]),
+        "dsp_count": int(report["dsp_mult18x18d"]),
+        "fmax_mhz": float(report["fmax_mhz"]),
+        "area_source": "synth-ecp5",
     }

@@ -5,6 +5,10 @@ are summed; that is about three times cheaper than :meth:`SystolicModel.evaluate
 builds per-layer records. The workload's GEMM columns are computed once per worker
 (:func:`prepare`) instead of once per call. The totals equal ``evaluate(...).totals``
 exactly (tests/unit/test_sweep.py checks it).
+
+A spec with ``synthesis: {target: ...}`` also synthesises each design point once through the
+provider named by :data:`SYNTHESIS_PROVIDER` (``hwsim.rtl.synth:sweep_metrics``). It is named
+by dotted path, never imported here: accelerators must not import ``hwsim.rtl``.
 """
 
 from __future__ import annotations
@@ -14,13 +18,16 @@ from typing import Any
 
 import numpy as np
 
+from hwsim.config import ConfigError
+from hwsim.energy import load_table
 from hwsim.sweep import Metric, UnitAdapter
 from hwsim.workloads import Workload
 
 from .config import SystolicConfig
 from .model import CONVENTIONS, SystolicModel
 
-__all__ = ["ADAPTER", "PreparedWorkload", "prepare", "evaluate", "layers", "METRICS"]
+__all__ = ["ADAPTER", "PreparedWorkload", "prepare", "evaluate", "layers", "METRICS",
+           "SYNTHESIS_METRICS", "SYNTHESIS_PROVIDER", "check_synthesis"]
 
 METRICS = (
     Metric("total_cycles", "total cycles", "sum"),
@@ -34,6 +41,22 @@ METRICS = (
     Metric("area_mm2", "area (mm²)", "same"),
     Metric("pes", "PEs (count)", "same"),
 )
+#: ``"module:function"`` of the synthesis provider (see :attr:`UnitAdapter.synthesis`).
+SYNTHESIS_PROVIDER = "hwsim.rtl.synth:sweep_metrics"
+#: Figures each synthesis target adds to a row (all properties of the design: ``same``).
+SYNTHESIS_METRICS = {
+    "generic": (
+        Metric("transistors_count", "transistors (count)", "same"),
+        Metric("logic_depth_count", "logic depth (gates, count)", "same"),
+    ),
+    "ecp5": (
+        Metric("lut4_count", "ECP5 LUT4s (count)", "same"),
+        Metric("ff_count", "ECP5 flip-flops (count)", "same"),
+        Metric("carry_count", "ECP5 CCU2C carry cells (count)", "same"),
+        Metric("dsp_count", "ECP5 MULT18X18D DSPs (count)", "same"),
+        Metric("fmax_mhz", "Fmax (MHz)", "same"),
+    ),
+}
 
 
 @dataclass(frozen=True)
@@ -98,6 +121,21 @@ def layers(config: SystolicConfig, workload: Workload,
     return list(table.layer), np.asarray(table["utilization"], dtype=float)
 
 
+def check_synthesis(config: SystolicConfig, target: str) -> None:
+    """Raise :class:`ConfigError` when ``config`` cannot get synthesis-backed figures.
+
+    ``generic`` turns the transistor count into mm^2 with the energy table's optional
+    ``area_um2.transistor`` entry, so the table must have it.
+    """
+    if target == "generic":
+        table = load_table(config.energy_table)
+        if not table.has_area("transistor"):
+            raise ConfigError(
+                f"energy table '{table.name}' has no area_um2.transistor entry, which "
+                "synthesis target generic needs (um^2 per transistor)"
+            )
+
+
 ADAPTER = UnitAdapter(
     unit="systolic",
     config_class=SystolicConfig,
@@ -107,4 +145,7 @@ ADAPTER = UnitAdapter(
     evaluate=evaluate,  # type: ignore[arg-type]
     layers=layers,  # type: ignore[arg-type]
     default_objectives=("total_cycles", "area_mm2"),
+    synthesis=SYNTHESIS_PROVIDER,
+    synthesis_metrics=SYNTHESIS_METRICS,
+    synthesis_check=check_synthesis,  # type: ignore[arg-type]
 )
