@@ -14,6 +14,7 @@ import dataclasses
 import functools
 import hashlib
 import json
+import math
 import types
 import typing
 from collections.abc import Mapping
@@ -161,8 +162,8 @@ class ConfigBase:
         elif hint is float:
             if isinstance(value, bool) or not isinstance(value, int | float):
                 raise ConfigError(f"{name} must be a {_allowed(f, 'number')}, got {value!r}")
-            if value != value:  # NaN
-                raise ConfigError(f"{name} must be a {_allowed(f, 'number')}, got nan")
+            if not math.isfinite(value):
+                raise ConfigError(f"{name} must be a finite {_allowed(f, 'number')}, got {value}")
             object.__setattr__(self, name, float(value))
         elif hint is str:
             if not isinstance(value, str):

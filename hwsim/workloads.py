@@ -20,7 +20,14 @@ import numpy as np
 
 from hwsim.config import ConfigError
 
+#: Largest GEMM dimension and layer size: every model counter (cycles, words, bytes) of a
+#: layer then fits in int64 with room for the fold overheads (< 2**62).
+MAX_DIM = 2**31 - 1
+MAX_LAYER_MACS = 2**48
+
 __all__ = [
+    "MAX_DIM",
+    "MAX_LAYER_MACS",
     "Gemm",
     "ConvLayer",
     "Workload",
@@ -44,11 +51,20 @@ class Gemm:
     def __post_init__(self) -> None:
         for field_name in ("m", "n", "k", "groups"):
             value = getattr(self, field_name)
+            label = "groups" if field_name == "groups" else field_name.upper()
             if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
-                label = "groups" if field_name == "groups" else field_name.upper()
                 raise ConfigError(
                     f"GEMM '{self.name}': {label} must be an integer >= 1, got {value!r}"
                 )
+            if value > MAX_DIM:
+                raise ConfigError(
+                    f"GEMM '{self.name}': {label} must be an integer <= {MAX_DIM}, got {value!r}"
+                )
+        if self.macs > MAX_LAYER_MACS:
+            raise ConfigError(
+                f"GEMM '{self.name}': groups*M*N*K = {self.macs:.3g} MACs exceeds the "
+                f"{MAX_LAYER_MACS:.3g} a layer may have (models count in int64)"
+            )
 
     @property
     def macs(self) -> int:

@@ -82,6 +82,8 @@ __all__ = [
 ]
 
 CONVENTIONS = ("hwsim", "scalesim")
+#: Work limit of the stepped reference (PE register updates); about a minute of numpy here.
+MAX_STEPPED_PE_CYCLES = 2e9
 FIDELITIES = ("analytical", "cycle")
 OPERANDS = ("ifmap", "filter", "ofmap")
 
@@ -157,11 +159,13 @@ def dram_traffic(
 ) -> dict[str, np.ndarray]:
     """DRAM bytes per operand, vectorised over layers.
 
-    Loop order: column folds outer, row folds inner. The operand indexed by the column fold is
-    reused across the inner loop and is fetched once if one column block of it fits in its
-    SRAM; the operand streamed in full for every column fold is fetched once if it fits whole,
-    else once per column fold. Partial sums (ws, is) stay in the ofmap SRAM if one column
-    block of them fits, else each row fold spills them and reads them back.
+    Loop order: column folds outer, row folds inner. Every SRAM is double-buffered, so half
+    of it holds the working set ("fits" below means fits in half the SRAM). The operand
+    indexed by the column fold is reused across the inner loop and is fetched once if one
+    column block of it fits; the operand streamed in full for every column fold is fetched
+    once if it fits whole, else once per column fold. Partial sums (ws, is) stay in the
+    ofmap SRAM if one column block of them fits, else each row fold spills them and reads
+    them back.
 
     Returns float64 arrays ``ifmap_dram_bytes``, ``filter_dram_bytes``,
     ``ofmap_dram_bytes`` (writes plus psum read-backs) and ``ofmap_dram_read_bytes``.
@@ -170,11 +174,12 @@ def dram_traffic(
     r, c = config.rows, config.cols
     in_bytes = config.in_width_bits / 8
     acc_bytes = config.acc_width_bits / 8
+    # Double buffering: half of each SRAM holds the working set while the other half fills.
     in_cap = {
-        "ifmap": config.ifmap_sram_kib * 1024 / in_bytes,
-        "filter": config.filter_sram_kib * 1024 / in_bytes,
+        "ifmap": config.ifmap_sram_kib * 1024 / 2 / in_bytes,
+        "filter": config.filter_sram_kib * 1024 / 2 / in_bytes,
     }
-    psum_cap = config.ofmap_sram_kib * 1024 / acc_bytes
+    psum_cap = config.ofmap_sram_kib * 1024 / 2 / acc_bytes
     sr, sc, t = spatio_temporal(config.dataflow, m, n, k)
     folds_r = _ceil_div(sr, r)
     folds_c = _ceil_div(sc, c)
@@ -215,6 +220,17 @@ def _cycle_timing(
 ) -> dict[str, np.ndarray]:
     from .stepped import stepped_layer  # the stepped reference is only loaded when asked for
 
+    sr, sc, t = spatio_temporal(config.dataflow, m, n, k)
+    folds = _ceil_div(sr, config.rows) * _ceil_div(sc, config.cols)
+    # The stepper runs each distinct fold (at most 6 per layer) over the whole PE grid.
+    pe_cycles = float(
+        (np.minimum(folds, 6) * (2 * config.rows + config.cols + t) * config.pes).sum()
+    )
+    if pe_cycles > MAX_STEPPED_PE_CYCLES:
+        raise ConfigError(
+            f"fidelity cycle would step {pe_cycles:.2g} PE-cycles (limit "
+            f"{MAX_STEPPED_PE_CYCLES:.0e}); use fidelity analytical or a smaller array/workload"
+        )
     rows = []
     for mi, ni, ki in zip(m, n, k, strict=True):
         rows.append(stepped_layer(config, int(mi), int(ni), int(ki), convention))
@@ -286,6 +302,11 @@ class SystolicModel:
             dram_cycles = np.ceil(dram_total / cfg.dram_bytes_per_cycle).astype(np.int64)
             stall = np.maximum(0, dram_cycles - compute)
         total = compute + stall
+        if float(total.sum(dtype=float)) >= 2.0**62:
+            raise ConfigError(
+                f"workload '{workload.name}' needs more than 2**62 cycles in total on this "
+                "array; split it (model counters are int64)"
+            )
         macs = timing["macs"]
         sr, sc, t = spatio_temporal(cfg.dataflow, m, n, k)
         mapping_eff = timing["mapped_pe_folds"] / (timing["folds"] * pes)

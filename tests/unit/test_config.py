@@ -79,7 +79,8 @@ def test_missing_file():
             "acc_width_bits must be >= 2 * in_width_bits = 16",
         ),
         ({"dram_bytes_per_cycle": 0}, "dram_bytes_per_cycle must be a number"),
-        ({"dram_bytes_per_cycle": float("nan")}, "dram_bytes_per_cycle must be a number"),
+        ({"dram_bytes_per_cycle": float("nan")}, "dram_bytes_per_cycle must be a finite number"),
+        ({"ifmap_sram_kib": float("inf")}, "ifmap_sram_kib must be a finite number"),
     ],
 )
 def test_bad_values(changes, needle):

@@ -192,3 +192,49 @@ def test_bad_model_settings():
         SystolicModel(SystolicConfig(), convention="timeloop")
     with pytest.raises(ConfigError, match="fidelity must be one of analytical, cycle"):
         SystolicModel(SystolicConfig(), fidelity="rtl")
+
+
+def test_energy_hand_worked():
+    # 4x4 OS, 8 KiB SRAMs (the table's SRAM reference point: 1.25 pJ/byte), GEMM 4x4x4:
+    # MACs 64 x (mult8 0.2 + add32 0.1) = 19.2 pJ.
+    # SRAM words: ifmap 16 reads + 16 fills, filter 16 + 16 (1 byte each) = 64 B;
+    # ofmap 16 writes + 16 drain reads (4 bytes each) = 128 B; 192 B x 1.25 = 240 pJ.
+    # DRAM: A 16 B + B 16 B + C 16 B (outputs requantised to int8) = 48 B x 162.5 = 7800 pJ.
+    cfg = SystolicConfig(
+        rows=4, cols=4, dataflow="os", ifmap_sram_kib=8, filter_sram_kib=8, ofmap_sram_kib=8
+    )
+    layer = _one(cfg, 4, 4, 4)
+    assert layer["energy_pj"] == pytest.approx(19.2 + 240 + 7800)
+
+
+def test_dram_traffic_input_stationary_hand_worked():
+    # IS 8x8 on M=24, N=128, K=16: Sr=K -> 2 row folds, Sc=M -> 3 column folds, T=N=128.
+    m, n, k = 24, 128, 16
+    # B (16x128 = 2 KiB) does not fit in half of a 2 KiB filter SRAM: one fetch per column fold.
+    # Partial sums of a column block: 128 x 8 psums x 4 B = 4 KiB > half of 4 KiB: they spill
+    # once (2 row folds): C written at 4 B then read back, final C written at 1 B.
+    cfg = SystolicConfig(rows=8, cols=8, dataflow="is", filter_sram_kib=2, ofmap_sram_kib=4)
+    spill = dram_traffic(cfg, m, n, k, 1)
+    assert spill["ifmap_dram_bytes"] == m * k
+    assert spill["filter_dram_bytes"] == k * n * 3
+    assert spill["ofmap_dram_bytes"] == m * n * (1 + 4) + m * n * 4
+    # 16 KiB SRAMs: B fits (2 <= 8 KiB) and the 4 KiB psum block fits (<= 8 KiB).
+    roomy = dram_traffic(cfg.replace(filter_sram_kib=16, ofmap_sram_kib=16), m, n, k, 1)
+    assert roomy["filter_dram_bytes"] == k * n
+    assert roomy["ofmap_dram_bytes"] == m * n
+
+
+def test_huge_layers_are_refused_not_overflowed():
+    with pytest.raises(ConfigError, match=r"M must be an integer <= 2147483647"):
+        Gemm("g", 2**31, 1, 1)
+    with pytest.raises(ConfigError, match="MACs exceeds"):
+        Gemm("g", 3_000_000, 3_000_000, 3_000_000)
+    # the largest allowed layer still counts exactly: 2**48 MACs on a 1x1 array
+    layer = _one(SystolicConfig(rows=1, cols=1), 2**16, 2**16, 2**16)
+    assert layer["macs"] == 2**48 and layer["compute_cycles"] == 2**32 * (2**16 + 1)
+
+
+def test_cycle_fidelity_refuses_runaway_work():
+    model = SystolicModel(SystolicConfig(rows=4096, cols=4096), fidelity="cycle")
+    with pytest.raises(ConfigError, match="fidelity cycle would step"):
+        model.run(Workload.of("w", [Gemm("g", 1, 2, 3)]))
