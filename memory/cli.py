@@ -13,13 +13,22 @@ from hwsim.workloads import parse_gemm
 __all__ = ["register"]
 
 
-def _parse_int(text: str, name: str) -> int:
+#: Largest --bytes: the analytical model scales a sampled prefix and carries the request and
+#: byte counts through float64, which is exact up to 2**53.
+MAX_BYTES = 1 << 53
+#: Largest B, H, L or D of --decode-attention (the bound parse_gemm puts on M, N, K).
+MAX_DIM = (1 << 31) - 1
+
+
+def _parse_int(text: str, name: str, high: int | None = None) -> int:
+    """``text`` as an integer in [1, high]; ConfigError naming ``name`` and the range."""
+    allowed = "an integer >= 1" if high is None else f"an integer in [1, {high}]"
     try:
         value = int(text)
     except ValueError:
-        raise ConfigError(f"{name} must be an integer >= 1, got {text!r}") from None
-    if value < 1:
-        raise ConfigError(f"{name} must be an integer >= 1, got {text!r}")
+        raise ConfigError(f"{name} must be {allowed}, got {text!r}") from None
+    if value < 1 or (high is not None and value > high):
+        raise ConfigError(f"{name} must be {allowed}, got {text!r}")
     return value
 
 
@@ -95,16 +104,28 @@ def _run_dram(args: argparse.Namespace) -> int:
     from .dram_analytical import DramAnalyticalModel, internal_bandwidth_gbps
     from .dram_config import DEFAULT_MAPPING, dram_preset, parse_mapping
     from .dram_cycle import DramCycleModel
-    from .dram_trace import make_trace
+    from .dram_trace import MAX_STRIDE_BYTES, make_trace
 
     config = dram_preset(args.preset)
-    changes = {k: v for k, v in (("channels", args.channels), ("ranks", args.ranks)) if v}
+    # "is not None", not truthiness: --channels 0 must reach the config's range check
+    changes = {
+        k: v for k, v in (("channels", args.channels), ("ranks", args.ranks)) if v is not None
+    }
     if changes:
         config = config.replace(**changes)
-    mapping = args.mapping or DEFAULT_MAPPING
+    mapping = DEFAULT_MAPPING if args.mapping is None else args.mapping
     parse_mapping(mapping)
-    n_bytes = _parse_int(args.n_bytes, "bytes")
-    stride = _parse_int(args.stride_bytes, "stride_bytes") if args.stride_bytes else None
+    n_bytes = _parse_int(args.n_bytes, "bytes", MAX_BYTES)
+    stride = (
+        None
+        if args.stride_bytes is None
+        else _parse_int(args.stride_bytes, "stride_bytes", MAX_STRIDE_BYTES)
+    )
+    # make_trace checks these too, but only once the model runs: fail before any work
+    if not 0.0 <= args.read_fraction <= 1.0:  # also rejects nan
+        raise ConfigError(f"read_fraction must be a number in [0, 1], got {args.read_fraction!r}")
+    if args.seed < 0:
+        raise ConfigError(f"seed must be an integer >= 0, got {args.seed}")
     if args.pattern == "strided" and stride is None:
         raise ConfigError("stride_bytes is required for --pattern strided (--stride-bytes S)")
     options = dict(mapping=mapping, page_policy=args.page_policy, scheduler=args.scheduler,
@@ -148,7 +169,7 @@ def _run_gpu(args: argparse.Namespace) -> int:
 
     config = gpu_preset(args.preset)
     model = GpuModel(config)
-    if args.gemm:
+    if args.gemm is not None:
         gemm = parse_gemm(args.gemm)
         figures = model.gemm(gemm.m, gemm.n, gemm.k, args.dtype)
         workload = {"kernel": "gemm", "m": gemm.m, "n": gemm.n, "k": gemm.k}
@@ -159,10 +180,12 @@ def _run_gpu(args: argparse.Namespace) -> int:
                 f"decode_attention must be B,H,L,D with four integers >= 1, got "
                 f"'{args.decode_attention}'"
             )
-        b, h, length, d = (_parse_int(p, n) for p, n in zip(parts, "BHLD", strict=True))
+        b, h, length, d = (
+            _parse_int(p, n, MAX_DIM) for p, n in zip(parts, "BHLD", strict=True)
+        )
         figures = model.decode_attention(b, h, length, d, args.kv_heads, args.dtype)
         workload = {"kernel": "decode_attention", "batch": b, "heads": h, "kv_len": length,
-                    "head_dim": d, "kv_heads": args.kv_heads or h}
+                    "head_dim": d, "kv_heads": h if args.kv_heads is None else args.kv_heads}
     result = {"unit": "gpu", "preset": config.name, "dtype": args.dtype, **workload, **figures}
     _emit(result, f"{config.name} {workload['kernel']} ({args.dtype})", args.json)
     return 0

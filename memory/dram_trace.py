@@ -22,11 +22,14 @@ __all__ = [
     "DramFigures",
     "make_trace",
     "check_run_options",
+    "MAX_STRIDE_BYTES",
 ]
 
 PATTERNS = ("sequential", "strided", "random")
 PAGE_POLICIES = ("open", "closed")
 SCHEDULERS = ("fr-fcfs", "fcfs")
+#: Largest stride of the strided pattern (1 TiB): ``requests * stride`` stays in int64.
+MAX_STRIDE_BYTES = 1 << 40
 
 
 @dataclass(frozen=True)
@@ -127,12 +130,12 @@ def make_trace(
     n_bytes
         Bytes to move; ``ceil(n_bytes / burst_bytes)`` requests.
     stride_bytes
-        Distance between request addresses for ``strided`` (bytes, >= 1).
+        Distance between request addresses for ``strided`` (bytes, 1 to ``MAX_STRIDE_BYTES``).
     read_fraction
         Share of reads; each request is a write with probability ``1 - read_fraction``
         (seeded), so 1.0 is all reads and 0.0 all writes.
     seed
-        Seed of the random addresses and read/write draw.
+        Seed of the random addresses and read/write draw (an integer >= 0).
     footprint_bytes
         Address range of ``random`` (bytes).
     start_bytes
@@ -149,6 +152,8 @@ def make_trace(
         raise ConfigError(f"bytes must be an integer >= 1, got {n_bytes!r}")
     if not 0.0 <= read_fraction <= 1.0:
         raise ConfigError(f"read_fraction must be a number in [0, 1], got {read_fraction!r}")
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+        raise ConfigError(f"seed must be an integer >= 0, got {seed!r}")
     burst = config.burst_bytes
     n = -(-int(n_bytes) // burst)
     rng = np.random.default_rng(seed)
@@ -156,8 +161,14 @@ def make_trace(
     if pattern == "sequential":
         addresses = start_bytes + index * burst
     elif pattern == "strided":
-        if stride_bytes is None or stride_bytes < 1:
-            raise ConfigError(f"stride_bytes must be an integer >= 1, got {stride_bytes!r}")
+        if (
+            isinstance(stride_bytes, bool)
+            or not isinstance(stride_bytes, int | np.integer)
+            or not 1 <= stride_bytes <= MAX_STRIDE_BYTES
+        ):
+            raise ConfigError(
+                f"stride_bytes must be an integer in [1, {MAX_STRIDE_BYTES}], got {stride_bytes!r}"
+            )
         addresses = start_bytes + index * int(stride_bytes)
     else:
         footprint = footprint_bytes or config.capacity_bytes

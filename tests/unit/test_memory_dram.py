@@ -118,7 +118,15 @@ def test_same_bank_group_stream_pays_tccd_l():
     fig = DramAnalyticalModel(cfg, mapping="RoBaRaCoCh", scheduler="fcfs").evaluate_pattern(
         "sequential", 1 << 24)
     expected = 64 / (8 * 0.625)  # 12.8 GB/s before refresh
-    assert fig.bandwidth_gbps == pytest.approx(expected * (1 - 0.049), rel=0.02)
+    # Refresh share from the datasheet, not the config: DDR4-3200 tCK 0.625 ns; JESD79-4 8 Gb
+    # tRFC1 350 ns = 560 nCK, tREFI 7.8 us = 12480 nCK; Ramulator DDR4_3200AA tRP = tRCD = 22
+    # nCK. Each refresh blocks the rank for PREA (tRP) + REF (tRFC) + re-ACT (tRCD):
+    # 604 / 12480 = 4.84 % of the time.
+    trfc, trefi, trp, trcd = round(350 / 0.625), round(7800 / 0.625), 22, 22
+    assert (cfg.trfc_cycles, cfg.trefi_cycles) == (trfc, trefi)  # the preset states the same
+    refresh_share = (trfc + trp + trcd) / trefi
+    assert refresh_share == pytest.approx(604 / 12480)
+    assert fig.bandwidth_gbps == pytest.approx(expected * (1 - refresh_share), rel=0.02)
 
 
 def test_random_reads_limited_by_tfaw():
@@ -126,38 +134,42 @@ def test_random_reads_limited_by_tfaw():
     # 64 B per 8.5 nCK = 12.05 GB/s, then refresh
     cfg = DDR4_3200
     n_bytes = 1 << 22
-    fig = DramAnalyticalModel(cfg).evaluate_pattern("random", n_bytes, seed=3)
+    seed = 3
+    fig = DramAnalyticalModel(cfg).evaluate_pattern("random", n_bytes, seed=seed)
     busy = n_bytes / 64 * 34 / 4
     expected = n_bytes / (_refresh_stretch(cfg, busy) * cfg.tck_ns)
-    assert fig.bandwidth_gbps == pytest.approx(expected, rel=0.03)
-    assert fig.row_hit_rate < 0.01
+    assert fig.bandwidth_gbps == pytest.approx(expected, rel=0.03), f"seed={seed}"
+    assert fig.row_hit_rate < 0.01, f"seed={seed}"
 
 
 def test_single_bank_random_limited_by_trc():
     # all requests to bank 0 of one rank (rows change): one ACT per tRC = 74 nCK
     cfg = DDR4_3200
-    rows = np.random.default_rng(5).integers(0, cfg.rows, 512)
+    seed = 5
+    rows = np.random.default_rng(seed).integers(0, cfg.rows, 512)
     addresses = rows * cfg.row_bytes * cfg.banks  # RoRaBaCoBgCh: row above bank and column
     fig = DramAnalyticalModel(cfg).evaluate_trace(addresses, np.zeros(512, bool))
     run = DramCycleModel(cfg).run(addresses, np.zeros(512, bool))
     expected = 512 * 64 / (512 * cfg.trc_cycles * cfg.tck_ns)
-    assert fig.bandwidth_gbps == pytest.approx(expected, rel=0.05)
-    assert run.figures.bandwidth_gbps == pytest.approx(expected, rel=0.05)
+    assert fig.bandwidth_gbps == pytest.approx(expected, rel=0.05), f"seed={seed}"
+    assert run.figures.bandwidth_gbps == pytest.approx(expected, rel=0.05), f"seed={seed}"
 
 
 def test_read_write_turnaround_costs_bandwidth():
     cfg = DDR4_3200
     model = DramAnalyticalModel(cfg, scheduler="fcfs")
     reads = model.evaluate_pattern("sequential", 1 << 20, read_fraction=1.0)
-    mixed = model.evaluate_pattern("sequential", 1 << 20, read_fraction=0.5, seed=1)
-    assert mixed.bandwidth_gbps < 0.7 * reads.bandwidth_gbps
+    seed = 1
+    mixed = model.evaluate_pattern("sequential", 1 << 20, read_fraction=0.5, seed=seed)
+    assert mixed.bandwidth_gbps < 0.7 * reads.bandwidth_gbps, f"seed={seed}"
 
 
 def test_energy_counts_activates_and_bits():
     cfg = DDR4_3200
-    fig = DramAnalyticalModel(cfg, refresh=False).evaluate_pattern("random", 1 << 16, seed=2)
+    seed = 2
+    fig = DramAnalyticalModel(cfg, refresh=False).evaluate_pattern("random", 1 << 16, seed=seed)
     expected = 1024 * cfg.act_energy_pj + (1 << 16) * 8 * cfg.read_energy_pj_per_bit
-    assert fig.energy_pj == pytest.approx(expected, rel=0.01)
+    assert fig.energy_pj == pytest.approx(expected, rel=0.01), f"seed={seed}"
 
 
 # ---- analytical vs cycle on shared traces -----------------------------------------------
@@ -190,8 +202,8 @@ def _agree(cfg, pattern, mapping, scheduler, seed=0):
     msg = f"seed={seed} cycle={cyc.bandwidth_gbps:.2f} analytical={ana.bandwidth_gbps:.2f}"
     assert ana.bandwidth_gbps == pytest.approx(cyc.bandwidth_gbps, rel=tol), msg
     assert abs(ana.row_hit_rate - cyc.row_hit_rate) <= 0.05, msg
-    assert ana.bandwidth_gbps <= cfg.peak_bandwidth_gbps
-    assert cyc.bandwidth_gbps <= cfg.peak_bandwidth_gbps
+    assert ana.bandwidth_gbps <= cfg.peak_bandwidth_gbps, msg
+    assert cyc.bandwidth_gbps <= cfg.peak_bandwidth_gbps, msg
 
 
 @pytest.mark.parametrize(
@@ -226,21 +238,41 @@ def test_closed_page_turns_conflicts_into_misses(seed):
         fig = (model.run(addresses, is_write).figures if cls is DramCycleModel
                else model.evaluate_trace(addresses, is_write))
         assert fig.row_conflict_rate == 0.0, f"{cls.__name__} seed={seed}"
-        assert fig.row_miss_rate > 0.99
+        assert fig.row_miss_rate > 0.99, f"{cls.__name__} seed={seed}"
+
+
+@pytest.mark.parametrize(
+    "kwargs,needle",
+    [
+        (dict(pattern="random", seed=-1), "seed must be an integer >= 0, got -1"),
+        (dict(pattern="sequential", seed=-1, read_fraction=0.5), "seed must be an integer >= 0"),
+        (dict(pattern="random", seed=1.5), "seed must be an integer >= 0, got 1.5"),
+        (dict(pattern="strided", stride_bytes=0), r"stride_bytes must be an integer in \[1, "),
+        (dict(pattern="strided", stride_bytes=1 << 70), r"stride_bytes must be an integer in"),
+        (dict(pattern="sequential", read_fraction=float("nan")), "read_fraction must be"),
+    ],
+)
+def test_make_trace_rejects_bad_input_with_one_line(kwargs, needle):
+    # numpy raised a ValueError for a negative seed; int64 overflowed for a huge stride
+    with pytest.raises(ConfigError, match=needle) as info:
+        make_trace(DDR4_3200, n_bytes=4096, **kwargs)
+    assert len(str(info.value).splitlines()) == 1
 
 
 def test_queue_depth_one_is_slower_for_random():
     cfg = DDR4_3200
-    addresses, is_write = make_trace(cfg, "random", 1 << 16, seed=4)
+    seed = 4
+    addresses, is_write = make_trace(cfg, "random", 1 << 16, seed=seed)
     deep = DramCycleModel(cfg, queue_depth=32).run(addresses, is_write).figures
     shallow = DramCycleModel(cfg, queue_depth=1).run(addresses, is_write).figures
     ana = DramAnalyticalModel(cfg, queue_depth=1).evaluate_trace(addresses, is_write)
-    assert shallow.bandwidth_gbps < 0.6 * deep.bandwidth_gbps
-    assert ana.bandwidth_gbps < 0.6 * deep.bandwidth_gbps
+    assert shallow.bandwidth_gbps < 0.6 * deep.bandwidth_gbps, f"seed={seed}"
+    assert ana.bandwidth_gbps < 0.6 * deep.bandwidth_gbps, f"seed={seed}"
 
 
 # ---- timing constraints in the cycle model's command log -------------------------------
-def _check_log(cfg, log):
+def _check_log(cfg, log, seed):
+    """Assert the JEDEC timing rules on one channel's log; messages carry the trace's seed."""
     acts: dict[int, list[int]] = {}
     last_act: dict[tuple, int] = {}
     last_pre: dict[tuple, int] = {}
@@ -249,29 +281,30 @@ def _check_log(cfg, log):
     open_row: dict[tuple, int] = {}
     for t, cmd, r, g, b, row in log:
         key = (r, g, b)
+        at = f"at t={t} (rank, group, bank)={key} seed={seed}"
         if cmd == "ACT":
-            assert open_row.get(key, -1) == -1, f"ACT to an open bank at {t}"
+            assert open_row.get(key, -1) == -1, f"ACT to an open bank {at}"
             window = acts.setdefault(r, [])
             window.append(t)
             if len(window) >= 5:
-                assert window[-1] - window[-5] >= cfg.tfaw_cycles, f"five ACTs in tFAW at {t}"
+                assert window[-1] - window[-5] >= cfg.tfaw_cycles, f"five ACTs in tFAW {at}"
             if key in last_pre:
-                assert t - last_pre[key] >= cfg.trp_cycles, f"tRP at {t}"
+                assert t - last_pre[key] >= cfg.trp_cycles, f"tRP {at}"
             if key in last_act:
-                assert t - last_act[key] >= cfg.trc_cycles, f"tRC at {t}"
+                assert t - last_act[key] >= cfg.trc_cycles, f"tRC {at}"
             last_act[key] = t
             open_row[key] = row
         elif cmd == "PRE":
-            assert t - last_act[key] >= cfg.tras_cycles, f"tRAS at {t}"
+            assert t - last_act[key] >= cfg.tras_cycles, f"tRAS {at}"
             last_pre[key] = t
             open_row[key] = -1
         elif cmd in ("RD", "WR"):
-            assert open_row.get(key) == row, f"column command to a closed row at {t}"
-            assert t - last_act[key] >= cfg.trcd_cycles, f"tRCD at {t}"
+            assert open_row.get(key) == row, f"column command to a closed row {at}"
+            assert t - last_act[key] >= cfg.trcd_cycles, f"tRCD {at}"
             if (r, g) in last_col_bg and last_col_bg[(r, g)][1] == cmd:
-                assert t - last_col_bg[(r, g)][0] >= cfg.tccd_l_cycles, f"tCCD_L at {t}"
+                assert t - last_col_bg[(r, g)][0] >= cfg.tccd_l_cycles, f"tCCD_L {at}"
             if r in last_col_rank and last_col_rank[r][1] == cmd:
-                assert t - last_col_rank[r][0] >= cfg.tccd_s_cycles, f"tCCD_S at {t}"
+                assert t - last_col_rank[r][0] >= cfg.tccd_s_cycles, f"tCCD_S {at}"
             last_col_bg[(r, g)] = (t, cmd)
             last_col_rank[r] = (t, cmd)
         elif cmd == "PREA":
@@ -282,7 +315,7 @@ def _check_log(cfg, log):
         elif cmd == "REF":
             for k in list(last_pre):
                 if k[0] == r:
-                    assert t - last_pre[k] >= cfg.trp_cycles
+                    assert t - last_pre[k] >= cfg.trp_cycles, f"tRP before REF {at} bank={k}"
 
 
 @pytest.mark.parametrize("cfg", [DDR4_3200, DDR5_4800, HBM3], ids=lambda c: c.name)
@@ -291,8 +324,17 @@ def test_command_log_respects_timing(cfg, pattern, seed):
     cfg = cfg.replace(channels=1, ranks=2) if cfg.channels > 1 else cfg.replace(ranks=2)
     addresses, is_write = make_trace(cfg, pattern, 1 << 16, read_fraction=0.8, seed=seed)
     run = DramCycleModel(cfg).run(addresses, is_write)
-    _check_log(cfg, run.commands[0])
-    assert sum(c[1] == "ACT" for c in run.commands[0]) == run.figures.activates_count
+    _check_log(cfg, run.commands[0], seed)
+    acts = sum(c[1] == "ACT" for c in run.commands[0])
+    assert acts == run.figures.activates_count, f"seed={seed}"
+
+
+def test_check_log_names_the_seed():
+    # the checker itself: a hand-made log with tRP violated (ACT 1 nCK after PRE)
+    cfg = DDR4_3200
+    log = [(0, "ACT", 0, 0, 0, 5), (100, "PRE", 0, 0, 0, 5), (101, "ACT", 0, 0, 0, 6)]
+    with pytest.raises(AssertionError, match=r"tRP at t=101 .*seed=123"):
+        _check_log(cfg, log, 123)
 
 
 def test_log_shows_tccd_l_vs_s_by_mapping():
