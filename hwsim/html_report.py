@@ -43,8 +43,10 @@ def write_report(db: str | Path, out: str | Path) -> Path:
     workload's Pareto set, and the Pareto table (``<table id="pareto-table">``).
     """
     from hwsim.plot import axis_label, pareto_table, plot_heatmap, plot_pareto
-    from hwsim.store import load
+    from hwsim.store import atomic_output, check_output, load, require_rows
 
+    out = check_output(out, (".html", ".htm"))
+    require_rows(db)
     df = load(db)
     meta = df.attrs
     info = meta.get("metrics", {})
@@ -101,7 +103,6 @@ convention {html.escape(str(meta.get('convention', '')))}; objectives
 <pre>{html.escape(json.dumps(meta.get('spec', {}), indent=2))}</pre>
 </body></html>
 """
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(page, encoding="utf-8")
+    with atomic_output(out) as tmp:
+        tmp.write_text(page, encoding="utf-8")
     return out

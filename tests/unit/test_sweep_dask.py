@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import pytest
+import dask.distributed as distributed  # the dist extra; missing it fails, never skips
 
 from hwsim import store
 from hwsim.cli import main
 from hwsim.sweep import parse_spec, run_sweep
-
-distributed = pytest.importorskip("dask.distributed")
 
 SPEC = """\
 unit: systolic
@@ -43,3 +41,23 @@ def test_dask_local_cluster_equals_local_pool(tmp_path, capsys):
     assert len(a) == 4 * 2 * 3 * 2 * 2
     assert {r["status"] for r in a} == {"ok", "infeasible"}  # acc 8 < 2 x 8 bits, area cap
     assert a == b
+
+
+def test_unreachable_scheduler_is_one_line_error_and_creates_no_db(tmp_path, capsys,
+                                                                   monkeypatch):
+    import time
+
+    from hwsim import sweep
+
+    monkeypatch.setattr(sweep, "DASK_CONNECT_TIMEOUT_S", 1.0)
+    spec_path = tmp_path / "d.yaml"
+    spec_path.write_text(SPEC)
+    db = tmp_path / "out" / "d.db"
+    start = time.monotonic()
+    code = main(["sweep", str(spec_path), "--out", str(db), "--dask", "tcp://127.0.0.1:1"])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert len(err.strip().splitlines()) == 1, err
+    assert err.startswith("hwsim: error: --dask: cannot connect") and "127.0.0.1:1" in err
+    assert time.monotonic() - start < 30
+    assert not db.exists() and not db.parent.exists()
