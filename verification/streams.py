@@ -123,6 +123,17 @@ def _resolve(value: Any) -> int | None:
         return None
 
 
+def _bind_stream(port: Any, dut: Any, name: str, layout: PayloadLayout, clock: CycleClock) -> None:
+    """Attach the ``<name>__payload/__valid/__ready`` handles and the clock to a driver/monitor."""
+    port.clk = dut.clk
+    port.payload = getattr(dut, f"{name}__payload")
+    port.valid = getattr(dut, f"{name}__valid")
+    port.ready = getattr(dut, f"{name}__ready")
+    port.name = name
+    port.layout = layout
+    port.clock = clock
+
+
 class StreamDriver:
     """Drives ``<name>__payload`` / ``__valid`` of a DUT input stream.
 
@@ -156,13 +167,7 @@ class StreamDriver:
         valid_probability: float = 1.0,
         rng: random.Random | None = None,
     ) -> None:
-        self.clk = dut.clk
-        self.payload = getattr(dut, f"{name}__payload")
-        self.valid = getattr(dut, f"{name}__valid")
-        self.ready = getattr(dut, f"{name}__ready")
-        self.name = name
-        self.layout = layout
-        self.clock = clock
+        _bind_stream(self, dut, name, layout, clock)
         self.valid_probability = valid_probability
         self.rng = rng or random.Random(0)
         self.queue: list[tuple[int, list[int], bool]] = []
@@ -233,13 +238,7 @@ class StreamMonitor:
         clock: CycleClock,
         callback: Any = None,
     ) -> None:
-        self.clk = dut.clk
-        self.payload = getattr(dut, f"{name}__payload")
-        self.valid = getattr(dut, f"{name}__valid")
-        self.ready = getattr(dut, f"{name}__ready")
-        self.name = name
-        self.layout = layout
-        self.clock = clock
+        _bind_stream(self, dut, name, layout, clock)
         self.callback = callback
         self.beats: list[Beat] = []
         self.unknown_cycles: list[int] = []
