@@ -66,6 +66,13 @@ class DramConfig(ConfigBase):
 
     Timings are memory-clock cycles at ``tck_ns``; see the module docstring for how channels,
     ranks, bursts and rows are counted.
+
+    Energy: the timing models multiply command counts by ``act_energy_pj``,
+    ``read_energy_pj_per_bit``, ``write_energy_pj_per_bit`` and ``refresh_energy_pj`` (per
+    rank). When ``vdd_v`` is given, those fields and ``background_power_mw`` are *derived*
+    from the datasheet currents ``idd*_ma`` and the timings (closed forms in
+    :mod:`hwsim.memory.dram_energy`) each time the config is built or replaced, and any value
+    given for them is replaced; set ``vdd_v`` to None to give energies directly.
     """
 
     unit_name = "dram"
@@ -111,13 +118,36 @@ class DramConfig(ConfigBase):
                              unit="cycles")
     trefi_cycles: int = param(12480, "average refresh interval", low=1, high=10_000_000,
                               unit="cycles")
-    # ---- energy -----------------------------------------------------------------------
+    # ---- energy (per rank; derived from the datasheet currents below when vdd_v is given) ---
     act_energy_pj: float = param(2000.0, "one ACT + PRE pair of a rank", low=0, unit="pJ")
     read_energy_pj_per_bit: float = param(14.0, "array + I/O energy of read data", low=0,
                                           unit="pJ/bit")
     write_energy_pj_per_bit: float = param(15.0, "array + I/O energy of write data", low=0,
                                            unit="pJ/bit")
     refresh_energy_pj: float = param(100000.0, "one all-bank REF of a rank", low=0, unit="pJ")
+    background_power_mw: float = param(0.0, "power of a busy rank besides its commands (banks "
+                                       "open; 0: not counted)", low=0, unit="mW")
+    io_energy_pj_per_bit: float = param(0.0, "I/O and termination share of the read/write "
+                                        "energy per bit (VDDQ; not in the IDD currents)", low=0,
+                                        unit="pJ/bit")
+    # ---- datasheet currents of one chip (see hwsim.memory.dram_energy) -------------------
+    vdd_v: float | None = param(None, "core supply VDD; when given, the energies above are "
+                                "derived from the IDD currents", low=0.5, high=5.0, unit="V")
+    idd0_ma: float | None = param(None, "IDD0: one-bank ACTIVATE-PRECHARGE current", low=0,
+                                  high=100000, unit="mA")
+    idd2n_ma: float | None = param(None, "IDD2N: precharge standby current", low=0,
+                                   high=100000, unit="mA")
+    idd3n_ma: float | None = param(None, "IDD3N: active standby current", low=0, high=100000,
+                                   unit="mA")
+    idd4r_ma: float | None = param(None, "IDD4R: burst read current", low=0, high=100000,
+                                   unit="mA")
+    idd4w_ma: float | None = param(None, "IDD4W: burst write current", low=0, high=100000,
+                                   unit="mA")
+    idd5b_ma: float | None = param(None, "IDD5B: burst (all-bank) refresh current", low=0,
+                                   high=100000, unit="mA")
+    idd3n_shared_fraction: float = param(1.0, "share of IDD3N - IDD2N drawn once any bank is "
+                                         "open (rest scales with open banks; DRAMPower rho)",
+                                         low=0.0, high=1.0)
 
     def _validate(self) -> None:
         for name in ("channels", "ranks", "bank_groups", "banks_per_group", "rows", "columns"):
@@ -153,6 +183,68 @@ class DramConfig(ConfigBase):
                 f"trefi_cycles ({self.trefi_cycles}) must exceed trfc_cycles + trp_cycles "
                 f"({self.trfc_cycles + self.trp_cycles})"
             )
+        self._derive_energies()
+
+    def _derive_energies(self) -> None:
+        """With ``vdd_v`` given, replace the energy fields by the IDD-derived values."""
+        currents = ("idd0_ma", "idd2n_ma", "idd3n_ma", "idd4r_ma", "idd4w_ma", "idd5b_ma")
+        if self.vdd_v is None:
+            smallest = min(self.read_energy_pj_per_bit, self.write_energy_pj_per_bit)
+            if self.io_energy_pj_per_bit > smallest:
+                raise ConfigError(
+                    f"io_energy_pj_per_bit must be <= read and write energy per bit "
+                    f"({smallest:g}): it is their I/O share, got {self.io_energy_pj_per_bit:g}"
+                )
+            return
+        for name in currents:
+            if getattr(self, name) is None:
+                raise ConfigError(
+                    f"{name} must be a number (mA) when vdd_v is given (energies from "
+                    f"datasheet currents need {', '.join(currents)}), got None"
+                )
+        # imported here: dram_energy needs this module's type only for hints
+        from .dram_energy import energies_from_currents
+
+        derived = energies_from_currents(**self.current_arguments())
+        burst_bits = self.burst_bytes * 8
+        values = {
+            "act_energy_pj": derived["activate_pj"],
+            "read_energy_pj_per_bit": derived["read_pj"] / burst_bits + self.io_energy_pj_per_bit,
+            "write_energy_pj_per_bit": derived["write_pj"] / burst_bits
+            + self.io_energy_pj_per_bit,
+            "refresh_energy_pj": derived["refresh_pj"],
+            "background_power_mw": derived["background_mw"],
+        }
+        for name, value in values.items():
+            object.__setattr__(self, name, float(value))
+
+    def current_arguments(self) -> dict[str, float | int]:
+        """Keyword arguments of :func:`~hwsim.memory.dram_energy.energies_from_currents`.
+
+        Times are converted from cycles to ns at ``tck_ns``; only meaningful when ``vdd_v``
+        and the IDD currents are given.
+        """
+        return {
+            "vdd_v": self.vdd_v,
+            "idd0_ma": self.idd0_ma,
+            "idd2n_ma": self.idd2n_ma,
+            "idd3n_ma": self.idd3n_ma,
+            "idd4r_ma": self.idd4r_ma,
+            "idd4w_ma": self.idd4w_ma,
+            "idd5b_ma": self.idd5b_ma,
+            "trc_ns": self.trc_cycles * self.tck_ns,
+            "tras_ns": self.tras_cycles * self.tck_ns,
+            "tbl_ns": self.burst_cycles * self.tck_ns,
+            "trfc_ns": self.trfc_cycles * self.tck_ns,
+            "chips_per_rank": self.chips_per_rank,
+            "banks_per_chip": self.banks,
+            "idd3n_shared_fraction": self.idd3n_shared_fraction,
+        }
+
+    @property
+    def energy_fields_derived(self) -> bool:
+        """True when the energy fields come from the datasheet currents (``vdd_v`` given)."""
+        return self.vdd_v is not None
 
     # ---- derived sizes ----------------------------------------------------------------
     @property
@@ -250,10 +342,20 @@ DDR4_3200 = DramConfig(
     trtrs_cycles=2,  # DRAMsim3 DDR4 tRTRS 2; Ramulator's "+2" in RD->WR
     trfc_cycles=560,  # tRFC1 350 ns for 8 Gb (JESD79-4; DRAMsim3 560 nCK)
     trefi_cycles=12480,  # tREFI 7.8 us (JESD79-4; DRAMsim3 12480 nCK)
-    act_energy_pj=2000.0,  # estimate: ~0.25 nJ per x8 chip ACT+PRE (IDD0-based), x8 chips
-    read_energy_pj_per_bit=14.0,  # estimate: DDR4 ~15 pJ/bit array+I/O (literature order)
-    write_energy_pj_per_bit=15.0,  # estimate, as above
-    refresh_energy_pj=100000.0,  # estimate: IDD5B-based, 8 chips x ~12 nJ per REF
+    # Energy from datasheet currents of one 8 Gb x8 DDR4-3200 chip (energies derived in
+    # dram_energy): the values DRAMsim3 ships in configs/DDR4_8Gb_x8_3200.ini [power], the
+    # config behind the L3/CHIME simulator, for the Micron 8 Gb x8 (MT40A1G8) class. The
+    # Micron -062E IDD table itself was not at hand; replace these with it before quoting.
+    # Derived per rank (8 chips): ACT+PRE 4200 pJ, RD 2784 pJ per 64 B burst (5.44 pJ/bit),
+    # WR 2352 pJ, REF 665 nJ, background 499 mW.
+    vdd_v=1.2,  # VDD 1.2 V (JESD79-4)
+    idd0_ma=57.0,  # DRAMsim3 DDR4_8Gb_x8_3200 IDD0
+    idd2n_ma=37.0,  # IDD2N
+    idd3n_ma=52.0,  # IDD3N
+    idd4r_ma=168.0,  # IDD4R
+    idd4w_ma=150.0,  # IDD4W
+    idd5b_ma=250.0,  # IDD5AB (1x all-bank refresh)
+    io_energy_pj_per_bit=0.0,  # VDDQ I/O + termination not counted (board-dependent)
 )
 
 #: DDR5-4800 (40-39-39 class is retail; JEDEC 4800A/B 34..40): Ramulator 2 ``DDR5_4800AN``
@@ -290,10 +392,23 @@ DDR5_4800 = DramConfig(
     trtrs_cycles=2,  # assumed as DDR4
     trfc_cycles=708,  # tRFC1 295 ns for 16 Gb (JESD79-5), ceil(295 / 0.41667)
     trefi_cycles=9360,  # tREFI 3.9 us (JESD79-5)
-    act_energy_pj=1000.0,  # estimate: half the DDR4 rank (4 chips per sub-channel)
-    read_energy_pj_per_bit=12.0,  # estimate: lower VDD (1.1 V) than DDR4
-    write_energy_pj_per_bit=13.0,  # estimate
-    refresh_energy_pj=60000.0,  # estimate
+    # Energy from datasheet currents of one 16 Gb x8 DDR5 chip: Micron MT60B2G8, -48B speed
+    # grade (DDR5-4800B, 40-39-39), as quoted in Ramulator 2's DDR5 current presets
+    # ("DDR5_4800x8"). The currents were measured at that bin's timings; the energies here use
+    # this preset's 4800AN timings. IDD3N (all 32 banks open) exceeds IDD0 (one bank cycling),
+    # so the classic form (rho = 1) gives a negative ACT energy: rho must be <= 0.31 for this
+    # part. rho = 0 (the active-standby increment scales with open banks) is an assumption.
+    # Derived per sub-channel rank (4 chips): ACT+PRE 2018 pJ, RD 3447 pJ per 64 B burst
+    # (6.73 pJ/bit), WR 3183 pJ, REF 175 nJ, background 625 mW.
+    vdd_v=1.1,  # VDD 1.1 V (JESD79-5)
+    idd0_ma=103.0,  # Micron 16 Gb DDR5 x8 -48B IDD0
+    idd2n_ma=92.0,  # IDD2N
+    idd3n_ma=142.0,  # IDD3N
+    idd4r_ma=377.0,  # IDD4R (x8)
+    idd4w_ma=359.0,  # IDD4W (x8)
+    idd5b_ma=277.0,  # IDD5B
+    idd3n_shared_fraction=0.0,  # assumption, see above (DRAMPower 5 bank-wise model)
+    io_energy_pj_per_bit=0.0,  # VDDQ I/O + termination not counted (board-dependent)
 )
 
 #: HBM2e stack in pseudo-channel mode: 16 x 64-bit pseudo-channels at 3.2 Gb/s/pin =
@@ -330,10 +445,18 @@ HBM2E = DramConfig(
     trtrs_cycles=1,  # HBM: single rank, one-cycle turnaround (assumed)
     trfc_cycles=560,  # 350 ns (8 Gb dies)
     trefi_cycles=6240,  # 3.9 us
-    act_energy_pj=400.0,  # estimate: 1 KB page ACT ~ 0.4 nJ (FGDRAM-order HBM2 figures)
-    read_energy_pj_per_bit=3.9,  # HBM2 ~3.9 pJ/bit (O'Connor et al., MICRO 2017)
-    write_energy_pj_per_bit=3.9,  # as read
-    refresh_energy_pj=20000.0,  # estimate
+    # Energy: no public HBM IDD tables, so published per-bit figures. O'Connor et al.,
+    # "Fine-Grained DRAM", MICRO 2017, HBM2 breakdown (as the AttAcc simulator's
+    # src/config.py reproduces it): row ACT/PRE 0.11 pJ per row bit, cell read/write 0.44,
+    # column path 1.01 + 1.23, TSV 0.5, interposer I/O 0.3 pJ/bit (the paper's HBM2 total is
+    # ~3.9 pJ/bit). Used for HBM2e unchanged (3.2 vs 2.0 Gb/s/pin: an approximation).
+    act_energy_pj=0.11 * 8192,  # 0.11 pJ/bit x 1 KB row = 901 pJ
+    read_energy_pj_per_bit=0.44 + 1.01 + 1.23 + 0.5 + 0.3,  # 3.48 pJ/bit
+    write_energy_pj_per_bit=0.44 + 1.01 + 1.23 + 0.5 + 0.3,  # same path as read
+    io_energy_pj_per_bit=0.5 + 0.3,  # TSV + interposer: the off-die part of the above
+    # [derived] a REF restores rows / 8192 = 8 rows in each of 16 banks: 128 ACT+PRE pairs
+    refresh_energy_pj=128 * 0.11 * 8192,
+    background_power_mw=0.0,  # no public HBM standby current: not counted
 )
 
 #: HBM3 stack, 6.4 Gb/s/pin: 16 channels x 2 pseudo-channels x 32 bit = 819.2 GB/s. Timings
@@ -371,10 +494,15 @@ HBM3 = DramConfig(
     trtrs_cycles=1,
     trfc_cycles=560,  # 350 ns (Ramulator HBM3 8 Gb table)
     trefi_cycles=6240,  # 3.9 us
-    act_energy_pj=300.0,  # estimate
-    read_energy_pj_per_bit=3.5,  # estimate: slightly below HBM2
-    write_energy_pj_per_bit=3.5,
-    refresh_energy_pj=20000.0,
+    # Energy: no public HBM3 breakdown either; assumed equal to the HBM2 figures of
+    # O'Connor et al., MICRO 2017 (see HBM2E), with the same 1 KB row.
+    act_energy_pj=0.11 * 8192,  # assumed: HBM2 0.11 pJ/bit x 1 KB row
+    read_energy_pj_per_bit=0.44 + 1.01 + 1.23 + 0.5 + 0.3,  # assumed: HBM2 3.48 pJ/bit
+    write_energy_pj_per_bit=0.44 + 1.01 + 1.23 + 0.5 + 0.3,
+    io_energy_pj_per_bit=0.5 + 0.3,  # TSV + interposer share
+    # [derived] rows / 8192 = 4 rows in each of 16 banks per REF: 64 ACT+PRE pairs
+    refresh_energy_pj=64 * 0.11 * 8192,
+    background_power_mw=0.0,  # not counted (no public figure)
 )
 
 #: Presets by CLI name.
