@@ -31,6 +31,7 @@ EXIT_BAD_INPUT = 2
 #: Modules whose ``register(units)`` adds ``hwsim model <unit>`` sub-commands.
 UNIT_COMMANDS = (
     "hwsim.accelerators.systolic.cli",
+    "hwsim.accelerators.engines.cli",
     "hwsim.memory.cli",
 )
 #: Modules whose ``register(commands)`` adds top-level commands (``sweep``, ``rtl``, ...).

@@ -54,6 +54,7 @@ __all__ = [
 #: Unit name -> ``"module:attribute"`` of its :class:`UnitAdapter`, imported on first use.
 UNIT_ADAPTERS: dict[str, str] = {
     "systolic": "hwsim.accelerators.systolic.sweep:ADAPTER",
+    "engine": "hwsim.accelerators.engines.sweep:ADAPTER",
 }
 METHODS = ("grid", "random", "optuna")
 SAMPLERS = ("nsga2", "tpe")
