@@ -97,6 +97,8 @@ __all__ = [
     "check_pe_config",
     "pe_latency_cycles",
     "mac_pe_verilog",
+    "add_product_rows",
+    "add_digit_row",
 ]
 
 #: The PE variants :class:`MacPE` builds.
@@ -194,6 +196,39 @@ def _ones_complement_row(m: Module, b: Signal, en, neg, two, name: str) -> tuple
         plus_one.eq(en & neg),
     ]
     return row, plus_one
+
+
+def add_product_rows(m: Module, tree: BitMatrix, a: Signal, b: Signal, *, encoding: str = "booth",
+                     shift: int = 0, name: str = "pp") -> None:
+    """Add the four radix-4 partial products of ``a * b`` to ``tree`` (no carry-propagate add).
+
+    ``a`` is a signed int8 operand (encoded with a :class:`BoothEncoder` or, for
+    ``encoding="ent"``, an :class:`EntEncoder` added as a submodule), ``b`` any signed operand;
+    ``-b`` is formed once. Row ``i`` is ``digit_i(a) * b`` shifted by ``2*i + shift`` bits, so
+    ``sum(rows) = a * b * 2**shift`` exactly; the tree's width decides the wrap. This is the
+    datapath of the ``booth``/``ent``/``opt1`` PEs, for arrays that fuse more rows (an
+    accumulator, carry-save partial sums, other products) into one tree.
+    """
+    if encoding not in ("booth", "ent"):
+        raise ConfigError(f"encoding must be one of booth, ent, got {encoding!r}")
+    encoder = EntEncoder() if encoding == "ent" else BoothEncoder()
+    m.submodules[f"{name}_encoder"] = encoder
+    m.d.comb += encoder.x.eq(a)
+    neg_b = Signal(signed(len(b) + 1), name=f"{name}_neg_b")
+    m.d.comb += neg_b.eq(-b)
+    for i in range(N_DIGITS):
+        row = _select_row(m, b, neg_b, encoder.en[i], encoder.neg[i], encoder.two[i],
+                          name=f"{name}{i}")
+        tree.add(row, shift=2 * i + shift)
+
+
+def add_digit_row(m: Module, tree: BitMatrix, b: Signal, en, neg, two, *,  # noqa: ANN001
+                  shift: int = 0, name: str = "pp") -> None:
+    """Add one digit partial product ``en ? (neg ? -1 : 1) * (two ? 2 : 1) * b : 0`` (shifted by
+    ``shift`` bits) to ``tree``: the digit-serial (OPT3/OPT4C) PE's datapath, ``-b`` formed once."""
+    neg_b = Signal(signed(len(b) + 1), name=f"{name}_neg_b")
+    m.d.comb += neg_b.eq(-b)
+    tree.add(_select_row(m, b, neg_b, en, neg, two, name=name), shift=shift)
 
 
 class MacPE(wiring.Component):
