@@ -39,6 +39,7 @@ TOP_COMMANDS = (
     "hwsim.sweep_cli",
     "hwsim.rtl.cli",
     "hwsim.verification.cli",
+    "hwsim.verification.reproduce_tpe",
 )
 
 
