@@ -69,13 +69,14 @@ class Run:
 
 
 def simulate(config: SystolicConfig, tiles: list[Tile], rng: random.Random | None = None,
-             p_valid: float = 0.6, p_ready: float = 0.5) -> Run:
-    """Drive ``tiles`` through the DUT; ``rng`` throttles every valid and ready at random.
+             p_valid: float = 0.6, p_ready: float = 0.5, mac: str = "naive") -> Run:
+    """Drive ``tiles`` through the DUT (``mac`` PEs); ``rng`` throttles every valid and ready
+    at random.
 
     Latency of a tile: from the cycle its first input beat (either port) is accepted to the
     cycle of its last o_c beat, inclusive.
     """
-    dut = SystolicArray(config)
+    dut = SystolicArray(config, mac=mac)
     w, accw, rows, cols = (config.in_width_bits, config.acc_width_bits, config.rows,
                            config.cols)
     df = config.dataflow
@@ -237,6 +238,35 @@ def test_extremes_wrap_at_the_accumulator(dataflow, w):
     value = (terms * (1 << (2 * w - 2))) % (1 << (2 * w))
     value = value - (1 << (2 * w)) if value >> (2 * w - 1) else value
     assert (run.outputs[0] == value).all()
+
+
+@pytest.mark.parametrize("mac", ["booth", "opt1"])
+@pytest.mark.parametrize("dataflow", ["os", "ws"])
+def test_mac_variants_bit_exact_and_on_contract(mac, dataflow, seed):
+    """Booth and carry-save (opt1) PEs on a 3x2 int8 array: two random tiles plus an all
+    -128 tile equal the golden GEMM; booth keeps the model's cycles_per_fold, opt1 takes one
+    more (its registered CPA row)."""
+    config = SystolicConfig(rows=3, cols=2, dataflow=dataflow, in_width_bits=8,
+                            acc_width_bits=18)
+    rng = np.random.default_rng(seed)
+    tiles = [random_tile(config, int(rng.integers(1, 6)), rng), random_tile(config, 4, rng),
+             random_tile(config, 2, None, fill=-128)]
+    run = simulate(config, tiles, mac=mac)
+    check(config, tiles, run, seed)
+    for n, tile in enumerate(tiles):
+        want = int(cycles_per_fold(config, tile.t(dataflow), "hwsim")) + (mac == "opt1")
+        assert run.latency_cycles[n] == want, (
+            f"{mac} tile {n} (T={tile.t(dataflow)}) took {run.latency_cycles[n]} cycles, "
+            f"want {want} ({dataflow}, seed {seed})"
+        )
+
+
+def test_unknown_mac_variant_is_one_line_error():
+    with pytest.raises(ConfigError) as info:
+        SystolicArray(SystolicConfig(rows=2, cols=2), mac="opt2")
+    assert str(info.value) == (
+        "mac must be one of naive, booth, opt1 for the systolic RTL generator, got 'opt2'"
+    )
 
 
 def test_throttled_latency_is_never_shorter_than_the_contract(seed):
