@@ -1,7 +1,8 @@
 """Speed of the memory models and GPU predictions for LLaMA-2 7B/13B shapes.
 
 Run from the repository root: ``python benchmarks/memory_models.py``. Prints analytical DRAM
-calls per second, cycle-fidelity requests per second and a table of GPU predictions.
+calls per second (FR-FCFS and FCFS), the FCFS in-order recurrence's time on a 2^17-request
+trace, cycle-fidelity requests per second and a table of GPU predictions.
 """
 
 from __future__ import annotations
@@ -19,13 +20,21 @@ MODELS = {"LLaMA-2-7B": (4096, 32, 128, 11008), "LLaMA-2-13B": (5120, 40, 128, 1
 
 def bench_dram() -> None:
     for cfg in (DDR4_3200, HBM3):
-        model = DramAnalyticalModel(cfg)
-        calls, start = 0, time.perf_counter()
-        while time.perf_counter() - start < 2.0:
-            model.evaluate_pattern("random", 1 << 16, seed=calls)
-            calls += 1
-        rate = calls / (time.perf_counter() - start)
-        print(f"analytical {cfg.name:10s} random 64 KiB: {rate:8.1f} calls/s")
+        for scheduler in ("fr-fcfs", "fcfs"):
+            model = DramAnalyticalModel(cfg, scheduler=scheduler)
+            calls, start = 0, time.perf_counter()
+            while time.perf_counter() - start < 2.0:
+                model.evaluate_pattern("random", 1 << 16, seed=calls)
+                calls += 1
+            rate = calls / (time.perf_counter() - start)
+            print(f"analytical {cfg.name:10s} {scheduler:7s} random 64 KiB: {rate:8.1f} calls/s")
+        # the FCFS in-order recurrence on a long trace (2^17 requests, reads and writes)
+        addresses, is_write = make_trace(cfg, "random", (1 << 17) * cfg.burst_bytes,
+                                         read_fraction=0.7, seed=1)
+        start = time.perf_counter()
+        DramAnalyticalModel(cfg, scheduler="fcfs").evaluate_trace(addresses, is_write)
+        ms = (time.perf_counter() - start) * 1e3
+        print(f"analytical {cfg.name:10s} fcfs    random 2^17 requests: {ms:8.0f} ms")
         addresses, is_write = make_trace(cfg, "random", 1 << 19, seed=1)
         start = time.perf_counter()
         DramCycleModel(cfg).run(addresses, is_write)

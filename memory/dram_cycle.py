@@ -16,11 +16,14 @@ command to command is the same as stepping every cycle.
   (bank look-ahead: a younger request may open its bank while older ones transfer).
 * ``fcfs``: only the oldest queued request may issue its column command (in-order data).
   ``fr-fcfs``: any request hitting an open row may (row hits first, then oldest first), and a
-  row is not precharged while a queued request still hits it.
+  row is not precharged while a queued request still hits it. Reads and writes share the
+  queue (no write buffer with drain watermarks): the controller batches directions by
+  itself, as a same-direction column command is ready before a turnaround is over.
 * ``open`` page policy keeps rows open until a conflict; ``closed`` auto-precharges after a
   column command unless another queued request hits the same row.
-* Refresh: every ``tREFI`` all ranks of the channel stop, precharge all banks (``PREA``) and
-  refresh (``REF``); a rank's banks may be activated ``tRFC`` after its REF.
+* Refresh: every ``tREFI`` all ranks of the channel stop, precharge all banks (``PREA``, one
+  per rank with an open bank) and refresh (``REF``, one per rank), one command per cycle; a
+  rank's banks may be activated ``tRFC`` after its REF.
 
 Constraints enforced: tRCD, tRAS, tRP, tRC, tRRD_S/L, tFAW, tCCD_S/L, tBL on the data bus,
 rank-to-rank and read/write turnaround (tRTRS), write-to-read (tWTR_S/L), tRTP, tWR, tRFC.
@@ -247,25 +250,31 @@ class DramCycleModel(DramRunner):
                 faw_window[r][0] + faw,
             )
 
+        banks_per_rank = groups * per_group
+
         def do_refresh(at: int) -> int:
+            # one command per cycle: each rank with an open bank gets its PREA, then every
+            # rank its REF, in consecutive cycles
             nonlocal last_cmd
-            t_pre = max(at, last_cmd + 1)
-            opened = [b for b in banks if b.open_row >= 0]
-            for b in opened:
-                t_pre = max(t_pre, b.pre_ready)
-            if opened:
-                for r in range(ranks):
-                    log.append((t_pre, "PREA", r, -1, -1, -1))
-                for b in opened:
-                    b.open_row = -1
-                    b.act_ready = max(b.act_ready, t_pre + trp)
-                last_cmd = t_pre
-            t_ref = max([t_pre] + [b.act_ready for b in banks])
+            # wait for every bank's tRAS / tRTP / tWR, including closed-page banks whose
+            # auto-precharge is still to come (the PREA must not cut it short)
+            t_pre = max([at, last_cmd + 1] + [b.pre_ready for b in banks])
+            opened = [i for i, b in enumerate(banks) if b.open_row >= 0]
+            open_ranks = sorted({i // banks_per_rank for i in opened})
+            for slot, r in enumerate(open_ranks):
+                log.append((t_pre + slot, "PREA", r, -1, -1, -1))
+                for b in banks[r * banks_per_rank : (r + 1) * banks_per_rank]:
+                    if b.open_row >= 0:
+                        b.open_row = -1
+                        b.act_ready = max(b.act_ready, t_pre + slot + trp)
+            if open_ranks:
+                last_cmd = t_pre + len(open_ranks) - 1
+            t_ref = max([last_cmd + 1 if open_ranks else t_pre] + [b.act_ready for b in banks])
             for r in range(ranks):
-                log.append((t_ref, "REF", r, -1, -1, -1))
-            for b in banks:
-                b.act_ready = t_ref + cfg.trfc_cycles
-            last_cmd = max(last_cmd, t_ref)
+                log.append((t_ref + r, "REF", r, -1, -1, -1))
+                for b in banks[r * banks_per_rank : (r + 1) * banks_per_rank]:
+                    b.act_ready = t_ref + r + cfg.trfc_cycles
+            last_cmd = max(last_cmd, t_ref + ranks - 1)
             return ranks
 
         while nxt < n or queue:

@@ -176,9 +176,11 @@ def test_energy_counts_activates_and_bits():
 # Tolerance: 10 % on bandwidth and 0.05 on the row-hit rate. The analytical model takes the
 # largest of its bounds (column gaps, ACT rate/tFAW, bank row cycles, queue occupancy); the
 # controller also loses time where bounds interact (ACTs bunched at a row switch, a bank
-# busy when the data bus is free), which costs a few per cent. 20 % where every bank switches
-# rows at once (RoCoBaRaCh on HBM) or FR-FCFS overlaps same-bank runs of one row (HBM
-# RoBaRaCoCh): the analytical model counts those effects only on average.
+# busy when the data bus is free), which costs a few per cent. Under FCFS the in-order
+# recurrence follows the controller command by command (measured worst 3 %). 20 % under
+# FR-FCFS where every bank switches rows at once (RoCoBaRaCh on HBM) or FR-FCFS overlaps
+# same-bank runs of one row (HBM RoBaRaCoCh): the analytical model counts those effects
+# only on average (measured worst 13 %, HBM2e RoCoBaRaCh random).
 PRESETS = [DDR4_3200, DDR5_4800, HBM2E, HBM3]
 MAPS = ("RoRaBaCoBgCh", "RoBaRaCoCh", "RoCoBaRaCh")
 CASES = list(itertools.product(PRESETS, ("sequential", "strided"), MAPS, ("fr-fcfs", "fcfs")))
@@ -186,7 +188,7 @@ CASES = list(itertools.product(PRESETS, ("sequential", "strided"), MAPS, ("fr-fc
 
 def _tolerance(cfg, mapping, scheduler):
     hbm = cfg.name.startswith("HBM")
-    if hbm and (mapping == "RoCoBaRaCh" or (mapping == "RoBaRaCoCh" and scheduler == "fr-fcfs")):
+    if hbm and scheduler == "fr-fcfs" and mapping in ("RoCoBaRaCh", "RoBaRaCoCh"):
         return 0.20
     return 0.10
 
@@ -216,7 +218,7 @@ def test_fidelities_agree(cfg, pattern, mapping, scheduler):
 @pytest.mark.parametrize("cfg", PRESETS, ids=lambda c: c.name)
 @pytest.mark.parametrize("mapping", MAPS)
 def test_fidelities_agree_random(cfg, mapping, seed):
-    # random streams under FR-FCFS (FCFS head-of-line blocking is not in the closed form)
+    # random streams under FR-FCFS (FCFS on random streams: test_fcfs_random_agrees)
     _agree(cfg, "random", mapping, "fr-fcfs", seed)
 
 
@@ -239,6 +241,174 @@ def test_closed_page_turns_conflicts_into_misses(seed):
                else model.evaluate_trace(addresses, is_write))
         assert fig.row_conflict_rate == 0.0, f"{cls.__name__} seed={seed}"
         assert fig.row_miss_rate > 0.99, f"{cls.__name__} seed={seed}"
+
+
+# ---- the gaps the closed form used to leave open -----------------------------------------
+def _both(cfg, addresses, is_write, **options):
+    """Cycle and analytical figures of one trace under the same controller options."""
+    cyc = DramCycleModel(cfg, **options).run(addresses, is_write).figures
+    ana = DramAnalyticalModel(cfg, **options).evaluate_trace(addresses, is_write)
+    return cyc, ana
+
+
+def _assert_close(cyc, ana, tol, what, hit_tol=0.05):
+    msg = (f"{what}: cycle={cyc.bandwidth_gbps:.2f} analytical={ana.bandwidth_gbps:.2f} GB/s, "
+           f"row hits {cyc.row_hit_rate:.3f} / {ana.row_hit_rate:.3f}")
+    assert ana.bandwidth_gbps == pytest.approx(cyc.bandwidth_gbps, rel=tol), msg
+    assert abs(ana.row_hit_rate - cyc.row_hit_rate) <= hit_tol, msg
+
+
+# HBM presets with two of their 16/32 pseudo-channels: every channel runs the same timing on
+# its own, and a 64 KiB trace over all of them would leave ~100 requests per channel.
+HBM2E_2CH = HBM2E.replace(channels=2)
+HBM3_2CH = HBM3.replace(channels=2)
+
+
+# FCFS on random streams: column commands in arrival order, so a request whose bank still
+# serves an older request to another row holds up everything behind it (head-of-line
+# blocking; the bounds alone were ~2x too fast). The in-order recurrence is exact for the
+# column order; what is averaged is only where a request held up by its bank finds a free
+# ACT slot (mean residual of the tFAW slot pattern). Measured worst case over presets,
+# mappings and seeds: 8 %. Tolerance 10 %, as for the other agreement tests.
+@pytest.mark.parametrize("cfg", [DDR4_3200, DDR5_4800, HBM2E_2CH, HBM3_2CH],
+                         ids=["DDR4-3200", "DDR5-4800", "HBM2e", "HBM3"])
+@pytest.mark.parametrize("mapping", ["RoRaBaCoBgCh", "RoBaRaCoCh"])
+def test_fcfs_random_agrees(cfg, mapping, seed):
+    addresses, is_write = make_trace(cfg, "random", 1 << 16, read_fraction=0.8, seed=seed)
+    cyc, ana = _both(cfg, addresses, is_write, mapping=mapping, scheduler="fcfs")
+    _assert_close(cyc, ana, 0.10, f"{cfg.name} {mapping} seed={seed}")
+    # the blocking is real: FR-FCFS on the same trace is much faster in both fidelities
+    fr_cyc, fr_ana = _both(cfg, addresses, is_write, mapping=mapping, scheduler="fr-fcfs")
+    assert cyc.bandwidth_gbps < 0.85 * fr_cyc.bandwidth_gbps, f"seed={seed}"
+    assert ana.bandwidth_gbps < 0.85 * fr_ana.bandwidth_gbps, f"seed={seed}"
+
+
+@pytest.mark.parametrize("options", [dict(page_policy="closed"), dict(queue_depth=8)],
+                         ids=["closed-page", "queue-8"])
+def test_fcfs_random_agrees_closed_page_and_short_queue(options, seed):
+    # same recurrence, with auto-precharge (a row reopens after tRTP/tWR + tRP) or with
+    # queue admission (C_(i-8) + 1) binding; same 10 % tolerance
+    cfg = DDR4_3200
+    addresses, is_write = make_trace(cfg, "random", 1 << 16, read_fraction=0.8, seed=seed)
+    cyc, ana = _both(cfg, addresses, is_write, scheduler="fcfs", **options)
+    _assert_close(cyc, ana, 0.10, f"{options} seed={seed}")
+
+
+# FR-FCFS on mixed reads and writes. The cycle model's controller has no separate write
+# queue: a same-direction column command is ready before a turnaround (CL + tBL + tRTRS - CWL
+# or CWL + tBL + tWTR) is over, so it batches directions by itself and turns round once the
+# queue holds only the other direction (row hits), or as soon as the other direction can go
+# before its own next row opens (ACT-paced streams). The closed form follows those phases
+# with average turn windows; the cycle model's turns vary with the exact moments rows open.
+# Measured worst case: 15 % (DDR5 random, where ACTs come exactly as fast as the bus drains
+# them, so every turn shows; HBM2e one-bank runs); tolerance 20 % for seed spread. (The
+# arrival-order turnarounds the closed form counted before were 25-75 % off.)
+MIXED = [
+    (DDR4_3200, "sequential", 0.5, "RoRaBaCoBgCh"),
+    (DDR4_3200, "sequential", 0.9, "RoBaRaCoCh"),
+    (DDR4_3200, "random", 0.7, "RoRaBaCoBgCh"),
+    (DDR5_4800, "sequential", 0.5, "RoRaBaCoBgCh"),
+    (DDR5_4800, "sequential", 0.9, "RoBaRaCoCh"),
+    (DDR5_4800, "random", 0.5, "RoRaBaCoBgCh"),
+    (DDR5_4800, "random", 0.9, "RoBaRaCoCh"),
+    (HBM2E_2CH, "sequential", 0.5, "RoBaRaCoCh"),
+    (HBM2E_2CH, "random", 0.7, "RoRaBaCoBgCh"),
+]
+
+
+@pytest.mark.parametrize("cfg,pattern,read_fraction,mapping", MIXED,
+                         ids=[f"{c.name}-{p}-{r}-{m}" for c, p, r, m in MIXED])
+def test_fr_fcfs_mixed_directions_agree(cfg, pattern, read_fraction, mapping, seed):
+    addresses, is_write = make_trace(cfg, pattern, 1 << 16, read_fraction=read_fraction,
+                                     seed=seed)
+    cyc, ana = _both(cfg, addresses, is_write, mapping=mapping)
+    _assert_close(cyc, ana, 0.20, f"seed={seed}")
+
+
+# Several ranks on a channel: a rank change on the data bus costs tRTRS, tFAW is per rank.
+# Mappings with Ra high (default), just above the column (RoCoBaRaCh) or right above the
+# channel bit (RoBaCoRaCh: consecutive bursts alternate ranks). The closed form lets
+# FR-FCFS serve the ranks of a window one after the other or interleaved, whichever is
+# quicker; the controller also mixes the two near bank boundaries, which the windows see
+# only in part (worst case -10.5 %, DDR4 x2 RoBaCoRaCh sequential). Tolerance 12 %.
+RANKED = [DDR4_3200.replace(ranks=2), DDR4_3200.replace(ranks=4), DDR5_4800.replace(ranks=2)]
+RANK_IDS = ["DDR4x2", "DDR4x4", "DDR5x2"]
+
+
+@pytest.mark.parametrize("cfg", RANKED, ids=RANK_IDS)
+@pytest.mark.parametrize("mapping", ["RoRaBaCoBgCh", "RoCoBaRaCh", "RoBaCoRaCh"])
+@pytest.mark.parametrize("scheduler", ["fr-fcfs", "fcfs"])
+def test_multi_rank_sequential_agrees(cfg, mapping, scheduler):
+    addresses, is_write = make_trace(cfg, "sequential", 1 << 17)
+    cyc, ana = _both(cfg, addresses, is_write, mapping=mapping, scheduler=scheduler)
+    # the cycle model's refresh closes every open row (PREA) and the closed form does not
+    # count the misses that follow: allow one more miss per bank of the channel per REF
+    per_channel = len(addresses) / cfg.channels
+    ref_rounds = cyc.refreshes_count / (cfg.channels * cfg.ranks)  # REFs count per rank
+    reopened = ref_rounds * cfg.ranks * cfg.banks
+    _assert_close(cyc, ana, 0.12, f"{cfg.ranks} ranks {mapping} {scheduler}",
+                  hit_tol=0.05 + reopened / per_channel)
+
+
+@pytest.mark.parametrize("cfg", RANKED, ids=RANK_IDS)
+@pytest.mark.parametrize("scheduler", ["fr-fcfs", "fcfs"])
+def test_multi_rank_random_agrees(cfg, scheduler, seed):
+    # FCFS with writes too (the in-order recurrence has the rank turnarounds); FR-FCFS on
+    # reads (with writes as well it stays a known gap, see docs/memory.md)
+    read_fraction = 1.0 if scheduler == "fr-fcfs" else 0.8
+    addresses, is_write = make_trace(cfg, "random", 1 << 17, read_fraction=read_fraction,
+                                     seed=seed)
+    cyc, ana = _both(cfg, addresses, is_write, scheduler=scheduler)
+    _assert_close(cyc, ana, 0.12, f"{cfg.ranks} ranks {scheduler} seed={seed}")
+
+
+# ---- the in-order recurrence's solver against a plain loop -------------------------------
+def _longest_path_by_loop(kinds, edges, n):
+    """Reference: every node in arrival order, one Python step per request and kind."""
+    times = {k: np.full(n, -np.inf) for k in kinds}
+    for i in range(n):
+        for k in kinds:
+            best = -np.inf
+            for target, source, src, weight in edges:
+                if target != k or src[i] == -1:
+                    continue
+                base = 0.0 if src[i] == -2 else times[source][src[i]]
+                best = max(best, base + weight[i])
+            times[k][i] = best
+    return times
+
+
+@pytest.mark.parametrize("segment", [1, 5, 16, 1000])
+def test_longest_path_matches_a_plain_loop(segment, seed):
+    # random DAG over three node kinds in three independent chains, with edges reaching
+    # back up to 40 requests (across many segments when segments are short)
+    from hwsim.memory.dram_analytical import _START, _Edges, _longest_path
+
+    rng = np.random.default_rng(seed)
+    lengths = [70, 1, 129]
+    n = sum(lengths)
+    starts = np.r_[0, np.cumsum(lengths)[:-1]]
+    chain_start = np.repeat(starts, lengths)
+    pos = np.arange(n)
+    kinds = ("R", "A", "C")
+    edges = _Edges(kinds)
+    first = pos < chain_start + 1
+    edges.add("R", "C", np.where(first, _START, -1), rng.integers(0, 5, n))
+    for _ in range(9):
+        back = rng.integers(1, 40, n)
+        src = np.where(pos - back >= chain_start, pos - back, -1)
+        src = np.where(rng.random(n) < 0.3, -1, src)
+        target, source = rng.choice(list(kinds)), rng.choice(list(kinds))
+        edges.add(str(target), str(source), src, rng.integers(0, 30, n).astype(float))
+    edges.add("A", "R", pos, np.zeros(n))  # same request, earlier kind
+    edges.add("C", "A", pos, rng.integers(1, 9, n))
+    chain = np.where(pos > chain_start, pos - 1, -1)
+    edges.add("C", "C", chain, rng.integers(1, 6, n).astype(float))
+    got = _longest_path(edges, starts, n, segment=segment)
+    want = _longest_path_by_loop(kinds, edges.items, n)
+    for k in kinds:
+        np.testing.assert_array_equal(got[k], want[k], err_msg=f"kind {k} seed={seed}")
+
 
 
 @pytest.mark.parametrize(
@@ -271,51 +441,105 @@ def test_queue_depth_one_is_slower_for_random():
 
 
 # ---- timing constraints in the cycle model's command log -------------------------------
-def _check_log(cfg, log, seed):
-    """Assert the JEDEC timing rules on one channel's log; messages carry the trace's seed."""
-    acts: dict[int, list[int]] = {}
-    last_act: dict[tuple, int] = {}
-    last_pre: dict[tuple, int] = {}
-    last_col_bg: dict[tuple, tuple[int, str]] = {}
-    last_col_rank: dict[int, tuple[int, str]] = {}
-    open_row: dict[tuple, int] = {}
+def _check_log(cfg, log, seed, *, closed=False):
+    """Assert the JEDEC timing rules on one channel's log; messages carry the trace's seed.
+
+    Per bank tRCD, tRAS, tRP, tRC, tRTP, tWR; per rank tRRD_S/L, tFAW, tCCD_S/L, tWTR_S/L,
+    tRFC; no ACT to an open bank, no column command to a closed row, no REF with a row
+    open; one command per cycle (``closed``: the auto-precharge PREs are not commands);
+    data bursts never overlap, with tRTRS between ranks and from a read to a write.
+    """
+    acts = {}
+    last_act = {}
+    last_act_rank = {}
+    last_act_bg = {}
+    last_pre = {}
+    last_col_bg = {}
+    last_col_rank = {}
+    last_rd_bank = {}
+    last_wr_bank = {}
+    last_wr_rank = {}
+    last_wr_bg = {}
+    last_ref = {}
+    open_row = {}
+    bus_end = None  # (end cycle, rank, is_write) of the last data burst
+    prev_t = None
+    tbl = cfg.burst_cycles
     for t, cmd, r, g, b, row in log:
         key = (r, g, b)
         at = f"at t={t} (rank, group, bank)={key} seed={seed}"
+        auto_pre = closed and cmd == "PRE"  # closed page: precharge folded into RD/WR
+        if not auto_pre:
+            assert prev_t is None or t > prev_t, f"two commands in one cycle {at}"
+            prev_t = t
         if cmd == "ACT":
             assert open_row.get(key, -1) == -1, f"ACT to an open bank {at}"
             window = acts.setdefault(r, [])
             window.append(t)
             if len(window) >= 5:
                 assert window[-1] - window[-5] >= cfg.tfaw_cycles, f"five ACTs in tFAW {at}"
+            if r in last_act_rank:
+                assert t - last_act_rank[r] >= cfg.trrd_s_cycles, f"tRRD_S {at}"
+            if (r, g) in last_act_bg:
+                assert t - last_act_bg[(r, g)] >= cfg.trrd_l_cycles, f"tRRD_L {at}"
             if key in last_pre:
                 assert t - last_pre[key] >= cfg.trp_cycles, f"tRP {at}"
             if key in last_act:
                 assert t - last_act[key] >= cfg.trc_cycles, f"tRC {at}"
-            last_act[key] = t
+            if r in last_ref:
+                assert t - last_ref[r] >= cfg.trfc_cycles, f"tRFC {at}"
+            last_act[key] = last_act_rank[r] = last_act_bg[(r, g)] = t
             open_row[key] = row
         elif cmd == "PRE":
             assert t - last_act[key] >= cfg.tras_cycles, f"tRAS {at}"
+            if key in last_rd_bank:
+                assert t - last_rd_bank[key] >= cfg.trtp_cycles, f"tRTP {at}"
+            if key in last_wr_bank:
+                assert t - last_wr_bank[key] >= cfg.cwl_cycles + tbl + cfg.twr_cycles, f"tWR {at}"
             last_pre[key] = t
             open_row[key] = -1
         elif cmd in ("RD", "WR"):
+            write = cmd == "WR"
             assert open_row.get(key) == row, f"column command to a closed row {at}"
             assert t - last_act[key] >= cfg.trcd_cycles, f"tRCD {at}"
             if (r, g) in last_col_bg and last_col_bg[(r, g)][1] == cmd:
                 assert t - last_col_bg[(r, g)][0] >= cfg.tccd_l_cycles, f"tCCD_L {at}"
             if r in last_col_rank and last_col_rank[r][1] == cmd:
                 assert t - last_col_rank[r][0] >= cfg.tccd_s_cycles, f"tCCD_S {at}"
+            if not write:
+                if (r, g) in last_wr_bg:
+                    assert t - last_wr_bg[(r, g)] >= cfg.cwl_cycles + tbl + cfg.twtr_l_cycles, (
+                        f"tWTR_L {at}")
+                if r in last_wr_rank:
+                    assert t - last_wr_rank[r] >= cfg.cwl_cycles + tbl + cfg.twtr_s_cycles, (
+                        f"tWTR_S {at}")
+            # data bus: bursts never overlap; a change of rank or read-to-write needs tRTRS
+            start = t + (cfg.cwl_cycles if write else cfg.cl_cycles)
+            if bus_end is not None:
+                end, prev_rank, prev_write = bus_end
+                turn = prev_rank != r or (not prev_write and write)
+                need = end + (cfg.trtrs_cycles if turn else 0)
+                assert start >= need, f"data bus: burst at {start} before {need} {at}"
+            bus_end = (start + tbl, r, write)
             last_col_bg[(r, g)] = (t, cmd)
             last_col_rank[r] = (t, cmd)
+            if write:
+                last_wr_bank[key] = last_wr_rank[r] = last_wr_bg[(r, g)] = t
+            else:
+                last_rd_bank[key] = t
         elif cmd == "PREA":
             for k in list(open_row):
                 if k[0] == r:
+                    assert open_row[k] == -1 or t - last_act[k] >= cfg.tras_cycles, (
+                        f"tRAS before PREA {at} bank={k}")
                     open_row[k] = -1
                     last_pre[k] = t
         elif cmd == "REF":
+            assert all(v == -1 for k, v in open_row.items() if k[0] == r), f"REF, bank open {at}"
             for k in list(last_pre):
                 if k[0] == r:
                     assert t - last_pre[k] >= cfg.trp_cycles, f"tRP before REF {at} bank={k}"
+            last_ref[r] = t
 
 
 @pytest.mark.parametrize("cfg", [DDR4_3200, DDR5_4800, HBM3], ids=lambda c: c.name)
@@ -335,6 +559,33 @@ def test_check_log_names_the_seed():
     log = [(0, "ACT", 0, 0, 0, 5), (100, "PRE", 0, 0, 0, 5), (101, "ACT", 0, 0, 0, 6)]
     with pytest.raises(AssertionError, match=r"tRP at t=101 .*seed=123"):
         _check_log(cfg, log, 123)
+
+
+def test_check_log_catches_bus_and_slot_clashes():
+    # hand-made DDR4 logs the checker must reject (tBL 4, tRTRS 2, CL 22, CWL 16)
+    cfg = DDR4_3200.replace(ranks=2)
+    opened = [(0, "ACT", 0, 0, 0, 1), (10, "ACT", 1, 1, 0, 1)]
+    with pytest.raises(AssertionError, match="two commands in one cycle"):
+        _check_log(cfg, opened + [(40, "RD", 0, 0, 0, 1), (40, "RD", 1, 1, 0, 1)], 5)
+    with pytest.raises(AssertionError, match="data bus"):  # rank switch needs 4 + 2 nCK
+        _check_log(cfg, opened + [(40, "RD", 0, 0, 0, 1), (45, "RD", 1, 1, 0, 1)], 5)
+    with pytest.raises(AssertionError, match="tWTR_S"):  # WR data ends at 60, then 4 nCK
+        _check_log(cfg, opened + [(20, "ACT", 0, 2, 0, 1), (40, "WR", 0, 0, 0, 1),
+                                  (63, "RD", 0, 2, 0, 1)], 5)
+    _check_log(cfg, opened + [(40, "RD", 0, 0, 0, 1), (46, "RD", 1, 1, 0, 1)], 5)  # legal
+
+
+@pytest.mark.parametrize("page_policy", ["open", "closed"])
+def test_refresh_keeps_timing_on_multi_rank_channels(page_policy, seed):
+    # regression: refresh issued PREA and REF for every rank in the same cycle, and (closed
+    # page) a PREA could cut a bank's pending auto-precharge short of tRAS / tWR
+    cfg = DDR4_3200.replace(ranks=2)
+    addresses, is_write = make_trace(cfg, "random", 1 << 18, read_fraction=0.7, seed=seed)
+    run = DramCycleModel(cfg, page_policy=page_policy, scheduler="fcfs").run(
+        addresses, is_write)
+    log = run.commands[0]
+    assert sum(c[1] == "REF" for c in log) >= 2 * cfg.ranks, f"seed={seed}"
+    _check_log(cfg, log, seed, closed=page_policy == "closed")
 
 
 def test_log_shows_tccd_l_vs_s_by_mapping():
