@@ -57,6 +57,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .dram_config import DramConfig, decode_addresses
+from .dram_energy import dram_energy_pj
 from .dram_trace import DramFigures, DramRunner, make_trace
 
 __all__ = ["DramAnalyticalModel", "internal_bandwidth_gbps"]
@@ -745,12 +746,9 @@ class DramAnalyticalModel(DramRunner):
         moved = n_total * cfg.burst_bytes
         writes = float(is_write.sum()) * scale
         acts = float(counts[1] + counts[2]) * scale
-        energy = (
-            acts * cfg.act_energy_pj
-            + (n_total - writes) * cfg.burst_bytes * 8 * cfg.read_energy_pj_per_bit
-            + writes * cfg.burst_bytes * 8 * cfg.write_energy_pj_per_bit
-            + refreshes * cfg.refresh_energy_pj
-        )
+        parts = dram_energy_pj(cfg, reads=n_total - writes, writes=writes, activates=acts,
+                               refreshes=refreshes, busy_ns=total_cycles * cfg.tck_ns)
+        energy = parts["total_pj"] - parts["background_pj"]
         frac = counts / max(n, 1)
         return DramFigures(
             fidelity="analytical",
@@ -767,4 +765,6 @@ class DramAnalyticalModel(DramRunner):
             activates_count=int(round(acts)),
             refreshes_count=int(refreshes),
             energy_pj=float(energy),
+            writes_count=float(writes),
+            background_energy_pj=float(parts["background_pj"]),
         )

@@ -41,6 +41,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .dram_config import decode_addresses
+from .dram_energy import dram_energy_pj
 from .dram_trace import DramFigures, DramRunner
 
 __all__ = ["DramCycleModel", "CycleRun", "Command"]
@@ -142,12 +143,9 @@ class DramCycleModel(DramRunner):
         moved = n * cfg.burst_bytes
         seconds = total_cycles * cfg.tck_ns * 1e-9
         writes = int(is_write.sum())
-        energy = (
-            acts * cfg.act_energy_pj
-            + (n - writes) * cfg.burst_bytes * 8 * cfg.read_energy_pj_per_bit
-            + writes * cfg.burst_bytes * 8 * cfg.write_energy_pj_per_bit
-            + refreshes * cfg.refresh_energy_pj
-        )
+        parts = dram_energy_pj(cfg, reads=n - writes, writes=writes, activates=acts,
+                               refreshes=refreshes, busy_ns=seconds * 1e9)
+        energy = parts["total_pj"] - parts["background_pj"]
         return DramFigures(
             fidelity="cycle",
             requests_count=n,
@@ -163,6 +161,8 @@ class DramCycleModel(DramRunner):
             activates_count=acts,
             refreshes_count=refreshes,
             energy_pj=float(energy),
+            writes_count=float(writes),
+            background_energy_pj=float(parts["background_pj"]),
         )
 
     # ------------------------------------------------------------------------------------

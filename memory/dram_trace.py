@@ -39,6 +39,7 @@ class DramFigures:
     ``latency_ns`` is the mean unloaded service latency of the run's row-buffer outcome mix
     (hit ``CL + tBL``, miss ``tRCD + CL + tBL``, conflict ``tRP + tRCD + CL + tBL``);
     ``row_hit_rate``, ``row_miss_rate`` and ``row_conflict_rate`` are fractions of requests.
+    Energies come from :func:`hwsim.memory.dram_energy.dram_energy_pj`.
     """
 
     fidelity: str
@@ -55,6 +56,11 @@ class DramFigures:
     activates_count: int
     refreshes_count: int
     energy_pj: float
+    #: Write bursts (scaled like the other counts for sampled patterns).
+    writes_count: float = 0.0
+    #: Background (IDD3N standby while busy) energy over ``seconds``; ``energy_pj`` counts
+    #: only the commands (ACT/PRE, bursts, refresh), their sum is the run's total.
+    background_energy_pj: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data for JSON."""

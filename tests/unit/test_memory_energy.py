@@ -215,3 +215,22 @@ def test_presets_round_trip_through_yaml(tmp_path):
         back = DramConfig.from_file(path)
         assert back == cfg, name
         assert back.fingerprint() == cfg.fingerprint(), name
+
+
+@pytest.mark.parametrize("fidelity", ["analytical", "cycle"])
+def test_model_figures_carry_hand_worked_energies(fidelity, seed):
+    from hwsim.memory.dram_analytical import DramAnalyticalModel
+    from hwsim.memory.dram_cycle import DramCycleModel
+    from hwsim.memory.dram_trace import make_trace
+
+    addresses, is_write = make_trace(DDR4_3200, "random", 1 << 14, read_fraction=0.7, seed=seed)
+    if fidelity == "cycle":
+        fig = DramCycleModel(DDR4_3200).run(addresses, is_write).figures
+    else:
+        fig = DramAnalyticalModel(DDR4_3200).evaluate_trace(addresses, is_write)
+    writes = int(is_write.sum())
+    assert fig.writes_count == writes, f"seed={seed}"
+    commands = (fig.activates_count * DDR4_ACT_PJ + (len(addresses) - writes) * DDR4_RD_PJ
+                + writes * DDR4_WR_PJ + fig.refreshes_count * DDR4_REF_PJ)
+    assert fig.energy_pj == pytest.approx(commands, rel=1e-9), f"seed={seed}"
+    assert fig.background_energy_pj == pytest.approx(DDR4_BG_MW * fig.seconds * 1e9, rel=1e-9)
