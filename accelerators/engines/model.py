@@ -169,12 +169,15 @@ def fold_cycles_matrix2d(config: EngineConfig, t: Any) -> Any:
 def fold_cycles_tree(config: EngineConfig, t: Any) -> Any:
     """Tree fold of ``T = ceil(M / rows)`` A rows per replica: ``depth + T + cols + L - 1 + X``.
 
-    Cycles ``0 .. depth-1`` shift one k-row of the fold's weights into every tree's
+    Cycles ``0 .. depth-1`` write one k-row of the fold's weights into every tree's
     ``depth``-entry weight register (broadcast to the ``rows`` replicas). Beat ``t`` (one A
-    row chunk per replica) is accepted at column 0 at cycle ``depth + t`` and pipelined one
-    tree per cycle, so tree ``j`` multiplies it at ``depth + t + j``; ``L`` registered levels
-    later (cycle ``depth + t + j + L``) its partial sum leaves as an output beat. opt2 adds
+    row chunk per replica) is accepted at column 0 at cycle ``depth - 1 + t`` (beat 0 with
+    the last weight row, read from the port by tree 0) and pipelined one tree per cycle, so
+    tree ``j`` registers its products at ``depth - 1 + t + j``; ``L`` registered levels later
+    (cycle ``depth + t + j + L``) its partial sum is ready, and de-skew registers send the
+    ``cols`` sums of a replica as one output beat at ``depth + t + cols - 1 + L``. opt2 adds
     the registered shared encoder before column 0 and two bit-weight combine levels (+3).
+    The generator :mod:`hwsim.rtl.tree` meets this exactly.
     """
     d = config.depth
     return d + t + config.cols + tree_levels(d) - 1 + EXTRA_STAGES[config.mac]
