@@ -24,6 +24,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Iterator, Mapping
@@ -401,6 +402,7 @@ def build_and_run(
     source_tag: str = "",
     waves: bool = False,
     seed: int = 0,
+    cxx_opt: str | None = None,
 ) -> SimRun:
     """Build ``verilog`` (reusing a matching build) and run cocotb ``test_module`` on it.
 
@@ -426,6 +428,10 @@ def build_and_run(
         Record waveforms (FST) into the run directory.
     seed
         cocotb's own random seed (the bench draws its stimulus from ``params``).
+    cxx_opt
+        Verilator only: the C++ optimisation flag of the model and its run-time library
+        (``-O0`` builds a small design in about half the time of the default ``-Os``; a
+        short bench does not notice the slower model). ``None`` keeps Verilator's defaults.
 
     Returns
     -------
@@ -460,11 +466,14 @@ def build_and_run(
             "build_args": build_args,
             "timescale": TIMESCALE,
             "waves": waves,
+            "cxx_opt": cxx_opt if sim == "verilator" else None,
         },
         sort_keys=True,
     )
     stamp = build_dir / "hwsim_build.json"
     env = simulator_env(sim)
+    if sim == "verilator":
+        env = _verilator_make_flags(env, cxx_opt)
     built = False
     with _patched_environ(env):
         runner = get_runner(sim)
@@ -479,20 +488,39 @@ def build_and_run(
                 if sim == "icarus" and waves:
                     sources.append(_icarus_dump_module(build_dir, top))
                 log = build_dir / "build.log"
+                runtime = (
+                    _verilator_runtime_cache(build_args, cxx_opt, waves)
+                    if sim == "verilator"
+                    else None
+                )
+                reused = runtime is not None and _reuse_verilator_runtime(
+                    runner, runtime, build_dir
+                )
+                build_options = {
+                    "sources": sources,
+                    "hdl_toplevel": top,
+                    "build_dir": build_dir,
+                    "build_args": build_args,
+                    "timescale": TIMESCALE,
+                    "waves": waves and sim == "verilator",
+                    "always": True,
+                    "log_file": log,
+                }
                 try:
-                    runner.build(
-                        sources=sources,
-                        hdl_toplevel=top,
-                        build_dir=build_dir,
-                        build_args=build_args,
-                        timescale=TIMESCALE,
-                        waves=waves and sim == "verilator",
-                        always=True,
-                        log_file=log,
-                    )
+                    try:
+                        runner.build(**build_options)
+                    except (RuntimeError, SystemExit):
+                        if not reused:
+                            raise
+                        # Objects from the cache that do not link: drop them, build it all.
+                        shutil.rmtree(runtime, ignore_errors=True)
+                        runner = get_runner(sim)
+                        runner.build(**build_options)
                 except (RuntimeError, SystemExit) as exc:
                     tail = _tail(log)
                     raise RuntimeError(f"{sim} build of {verilog.name} failed: {tail}") from exc
+                if runtime is not None:
+                    _keep_verilator_runtime(runtime, build_dir)
                 stamp.write_text(stamp_data)
                 built = True
         build_seconds = time.perf_counter() - start
@@ -538,6 +566,87 @@ def build_and_run(
     else:
         shutil.rmtree(test_dir, ignore_errors=True)
     return SimRun(results, build_dir, test_dir, build_seconds, run_seconds, built, wave_file)
+
+
+#: Verilator's run-time library objects: the same for every design built with the same
+#: Verilator, options and C++ flags, and about 10 s of CPU to compile.
+_VERILATOR_RUNTIME = ("verilated", "verilated_vpi", "verilated_dpi", "verilated_threads")
+
+
+def _verilator_runtime_cache(
+    build_args: list[str], cxx_opt: str | None, waves: bool
+) -> Path | None:
+    """Folder under the build root holding the run-time objects for these build options."""
+    package = _verilator_package()
+    if package is None:
+        return None
+    try:
+        mk = _sha256(package / "include" / "verilated.mk")
+    except OSError:
+        return None
+    key = json.dumps(
+        [str(package), mk, build_args, cxx_opt, waves, os.environ.get("CXX"),
+         os.environ.get("CXXFLAGS")]
+    )
+    return build_root() / ".verilator-runtime" / hashlib.sha256(key.encode()).hexdigest()[:16]
+
+
+def _reuse_verilator_runtime(runner: Any, cache: Path, build_dir: Path) -> bool:
+    """Copy cached run-time objects into ``build_dir`` between Verilator's C++ generation and
+    make, so make finds them newer than the fresh ``Vtop.mk`` and skips compiling them.
+
+    cocotb runs the build as a list of commands (verilate, then make); a copy step is put
+    between the two. Returns whether it did; nothing happens when the cache is incomplete
+    (and no copy is added when cocotb's command list is not the expected two steps).
+    """
+    files = [cache / f"{name}{ext}" for name in _VERILATOR_RUNTIME for ext in (".o", ".d")]
+    build_command = getattr(runner, "_build_command", None)
+    if build_command is None or not all(f.is_file() for f in files):
+        return False
+
+    def with_copy() -> list:
+        cmds = list(build_command())
+        if len(cmds) != 2 or not cmds[1] or cmds[1][0] != "make":
+            return cmds
+        copy = [sys.executable, "-c",
+                "import shutil, sys; [shutil.copy(f, sys.argv[1]) for f in sys.argv[2:]]",
+                str(build_dir), *map(str, files)]  # fmt: skip
+        return [cmds[0], copy, cmds[1]]
+
+    runner._build_command = with_copy
+    return True
+
+
+def _keep_verilator_runtime(cache: Path, build_dir: Path) -> None:
+    """Store the run-time objects of a successful build for later builds (atomically)."""
+    if cache.is_dir():
+        return
+    files = [build_dir / f"{name}{ext}" for name in _VERILATOR_RUNTIME for ext in (".o", ".d")]
+    if not all(f.is_file() for f in files):
+        return
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=cache.parent))
+    for f in files:
+        shutil.copy(f, staging / f.name)
+    try:
+        staging.rename(cache)
+    except OSError:  # another process stored them first
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _verilator_make_flags(env: dict[str, str], cxx_opt: str | None) -> dict[str, str]:
+    """``env`` with MAKEFLAGS for Verilator's make: ``cxx_opt`` for every C++ file, and
+    ``OBJCACHE=ccache`` when ccache is installed (the run-time library is the same for every
+    design, so later builds fetch it from the cache)."""
+    extra = []
+    if cxx_opt:
+        extra += [f"OPT_FAST={cxx_opt}", f"OPT_SLOW={cxx_opt}", f"OPT_GLOBAL={cxx_opt}"]
+    if shutil.which("ccache", path=env.get("PATH", os.environ.get("PATH"))):
+        extra.append("OBJCACHE=ccache")
+    if not extra:
+        return env
+    flags = env.get("MAKEFLAGS", os.environ.get("MAKEFLAGS", ""))
+    return {**env, "MAKEFLAGS": " ".join([flags, *extra]).strip()}
 
 
 def _tail(path: Path, lines: int = 6) -> str:
