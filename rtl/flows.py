@@ -518,12 +518,15 @@ def _map_liberty(verilog: str, top: str, work: Path, liberty: Path, abc: Path) -
     )
     clock = _check_pre_blif((work / "pre.blif").read_text(), top)
     log = ""
-    # ``stime`` without ``-p``: printing the path blew up to >8 GB on some netlists. ``dch``
-    # (structural choices) crashed Debian's ABC on a few carry-save arrays; those are mapped
-    # again without it, which the log records.
+    # ``buffer -p``: without fanout buffering a broadcast net (an array's stall/enable, a
+    # shared operand) drives thousands of pins from one minimum cell and the NLDM tables
+    # extrapolate to microsecond delays; single PEs barely change. ``stime`` without ``-p``:
+    # printing the path blew up to >8 GB on some netlists. ``dch`` (structural choices)
+    # crashed Debian's ABC on a few carry-save arrays; those are mapped again without it.
     for choices in ("dch; ", ""):
         script = (f"version; read_lib -w {liberty}; read_blif pre.blif; strash; {choices}map; "
-                  "topo; upsize; dnsize; stime; print_stats; write_blif abc_mapped.blif")
+                  "topo; buffer -p; upsize; dnsize; stime; print_stats; "
+                  "write_blif abc_mapped.blif")
         try:
             log = _ANSI.sub("", _run([str(abc), "-c", script], work, "berkeley_abc"))
             break
@@ -594,8 +597,8 @@ def liberty_flow(
     """Standard-cell mapping of ``top`` onto a liberty library (OSU018 by default).
 
     Yosys ``synth -flatten; async2sync; dffunmap`` writes a BLIF; Debian ``berkeley-abc``
-    runs ``read_lib; read_blif; strash; dch; map; topo; upsize; dnsize; stime`` on it
-    (again without ``dch`` if ABC crashes);
+    runs ``read_lib; read_blif; strash; dch; map; topo; buffer -p; upsize; dnsize; stime``
+    on it (again without ``dch`` if ABC crashes);
     Yosys reads the mapped BLIF back, maps the flip-flops with ``dfflibmap`` and writes the
     gate-level netlist (``<top>_netlist.v`` and ``.json`` in ``work_dir``). One rising-edge
     clock at most (flip-flop resets and enables are turned into logic).

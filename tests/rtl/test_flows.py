@@ -333,3 +333,27 @@ def test_liberty_flows_accept_a_constant_output_bit(seed):
     y = toggles["outputs"]["y"]
     expected = a * 2  # one register stage: edge k captures vector k
     assert np.array_equal(y, expected), f"seed {seed}: {y[:8]} vs {expected[:8]}"
+
+
+def fanout_bank(n: int) -> str:
+    """n flip-flops loaded from one gate-driven enable: a net of fanout ~n driven by a cell
+    (ABC treats ports and flip-flop outputs as ideal drivers, so the enable is a gate)."""
+    return f"""module fan{n} (input clk, input [1:0] en, input [{n - 1}:0] d,
+                 output reg [{n - 1}:0] q);
+  reg [1:0] en_r;
+  wire go = en_r[0] & en_r[1];
+  always @(posedge clk) begin
+    en_r <= en;
+    if (go) q <= d;
+  end
+endmodule
+"""
+
+
+def test_liberty_delay_of_a_broadcast_net_grows_like_a_buffer_tree():
+    # a buffered fanout tree grows ~log(fanout); an unbuffered minimum cell driving 1024
+    # pins would be ~100x slower than driving 8 (linear in load capacitance)
+    liberty_tools()
+    small = flows.liberty_flow(fanout_bank(8), "fan8")["comb_delay_ps"]
+    large = flows.liberty_flow(fanout_bank(1024), "fan1024")["comb_delay_ps"]
+    assert large < 6 * small, (small, large)
