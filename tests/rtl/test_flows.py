@@ -130,6 +130,32 @@ def test_generic_flow_ripple_adder_grows_linearly(generic_ripples):
     assert depth[16] - depth[4] >= 12, depth  # >= one gate per added carry stage
 
 
+def plus_adder(n: int) -> str:
+    """An n-bit ``+`` (Yosys builds it from its ``$alu``/``$lcu`` techmap)."""
+    return (f"module plus{n} (input [{n - 1}:0] a, input [{n - 1}:0] b, output [{n}:0] s);\n"
+            "  assign s = a + b;\nendmodule\n")
+
+
+def test_delay_goal_keeps_adders_logarithmic_and_area_goal_ripples_them():
+    # A ripple adder needs at least one gate level per bit; a lookahead (prefix) adder needs
+    # O(log2 n). Quadrupling n from 16 to 64 adds >= 48 levels to the first and, with a
+    # few gates per prefix stage, at most ~ 4 x log2(4) to the second.
+    depth = {(goal, n): flows.generic_flow(plus_adder(n), f"plus{n}",
+                                           optimize=goal)["logic_depth_levels"]
+             for goal in flows.OPTIMIZE_GOALS for n in (16, 64)}
+    assert depth["delay", 64] - depth["delay", 16] <= 10, depth
+    assert depth["area", 64] - depth["area", 16] >= 48, depth
+    assert depth["delay", 64] < depth["area", 64] / 3, depth
+
+
+def test_liberty_delay_goal_is_faster_on_a_wide_adder():
+    liberty_tools()
+    fast = flows.liberty_flow(plus_adder(32), "plus32")
+    slow = flows.liberty_flow(plus_adder(32), "plus32", optimize="area")
+    assert fast["optimize"] == "delay" and slow["optimize"] == "area"
+    assert fast["comb_delay_ps"] < 0.6 * slow["comb_delay_ps"], (fast, slow)
+
+
 # --------------------------------------------------------------------------- liberty
 
 
@@ -258,6 +284,11 @@ def test_ecp5_flow_counter_two_seeds():
          "wire_cap_pf"),
         (lambda: flows.liberty_flow(REGBANK, "regbank", liberty="/nonexistent.lib"),
          "liberty"),
+        (lambda: flows.generic_flow(REGBANK, "regbank", optimize="speed"),
+         "optimize must be one of delay, area"),
+        (lambda: flows.liberty_flow(REGBANK, "regbank", optimize=None), "optimize"),
+        (lambda: flows.toggle_energy(REGBANK, "regbank", {"d": [1]}, optimize="power"),
+         "optimize"),
     ],
 )
 def test_bad_arguments_are_one_line_config_errors(call, match):
