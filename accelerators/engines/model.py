@@ -56,7 +56,7 @@ import numpy as np
 from hwsim.accelerators.bitweight import N_DIGITS, booth_digits, ent_digits
 from hwsim.accelerators.systolic import SystolicConfig
 from hwsim.accelerators.systolic import model as systolic_model
-from hwsim.accelerators.systolic.model import _nested_records
+from hwsim.accelerators.systolic.model import nested_records
 from hwsim.config import ConfigError
 from hwsim.energy import EnergyAreaTable, load_table
 from hwsim.stats import LayerTable, Result
@@ -571,7 +571,7 @@ class EngineModel:
         """
         cfg = self.config
         table = self.run(workload)
-        layers = _nested_records(table.layer, table.columns)
+        layers = nested_records(table.layer, table.columns)
         sum_keys = [
             key
             for key in table.columns
@@ -586,7 +586,7 @@ class EngineModel:
         totals_flat["compute_utilization"] = totals_flat["macs"] / (
             totals_flat["compute_cycles"] * peak
         )
-        totals = _nested_records(["total"], {key: [v] for key, v in totals_flat.items()})[0]
+        totals = nested_records(["total"], {key: [v] for key, v in totals_flat.items()})[0]
         totals.pop("layer")
         totals["area_mm2"] = self.area_mm2()
         totals["pes"] = cfg.pes

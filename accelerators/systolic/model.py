@@ -78,6 +78,7 @@ __all__ = [
     "spatio_temporal",
     "cycles_per_fold",
     "analytical_timing",
+    "nested_records",
     "dram_traffic",
 ]
 
@@ -374,7 +375,7 @@ class SystolicModel:
         Totals add ``area_mm2`` (of the design, not per layer).
         """
         table = self.run(workload, progress)
-        layers = _nested_records(table.layer, table.columns)
+        layers = nested_records(table.layer, table.columns)
         sum_keys = [
             k
             for k in table.columns
@@ -390,7 +391,7 @@ class SystolicModel:
         totals_flat["compute_utilization"] = totals_flat["macs"] / (
             totals_flat["compute_cycles"] * self.config.pes
         )
-        totals = _nested_records(["total"], {k: [v] for k, v in totals_flat.items()})[0]
+        totals = nested_records(["total"], {k: [v] for k, v in totals_flat.items()})[0]
         totals.pop("layer")
         totals["area_mm2"] = self.area_mm2()
         return Result(
@@ -411,7 +412,7 @@ def _whole_to_int(values: list[Any]) -> list[Any]:
     return [int(v) if isinstance(v, float) and v.is_integer() else v for v in values]
 
 
-def _nested_records(names: list[str], columns: dict[str, Any]) -> list[dict[str, Any]]:
+def nested_records(names: list[str], columns: dict[str, Any]) -> list[dict[str, Any]]:
     """One record per layer; ``<operand>_sram_reads`` etc. become ``sram_reads: {operand: v}``.
 
     ``columns`` maps flat figure names to equal-length sequences (numpy arrays or lists).
