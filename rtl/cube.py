@@ -86,22 +86,24 @@ int8). At most :data:`RTL_MAX_PES` PEs (``rows * cols * depth``).
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 from amaranth import Module, Mux, Signal, signed, unsigned
-from amaranth.lib import stream, wiring
-from amaranth.lib.wiring import In, Out
 
 from hwsim.accelerators.engines import EngineConfig
-from hwsim.accelerators.engines.golden import engine_product
-from hwsim.accelerators.engines.model import EXTRA_STAGES, fold_cycles
+from hwsim.accelerators.engines.model import EXTRA_STAGES
 from hwsim.config import ConfigError
 
 from .compressor import BitMatrix, cpa
-from .engine_common import FoldStimulus
+from .engine_common import (
+    EngineComponent,
+    FoldStimulus,
+    check_engine_rtl_config,
+    delay_line,
+    drain_rows,
+    k_chunked_fold_stimulus,
+    pairwise_load_and_flush,
+)
 from .mac_pe import add_product_rows
-from .systolic import beat_layout
 
 __all__ = [
     "CubeEngine",
@@ -112,10 +114,9 @@ __all__ = [
     "fold_stimulus",
 ]
 
-#: MAC variants the generator builds (all that engine cube accepts).
+#: MAC variants the generator builds (all that engine cube accepts). Operand widths per
+#: variant: :data:`hwsim.rtl.engine_common.RTL_IN_WIDTH_BITS` (the Booth encoders are int8).
 RTL_MACS = ("naive", "booth", "opt1")
-#: Operand widths (bits) per variant: the Booth encoders take int8 only.
-_IN_WIDTH_RANGE = {"naive": (2, 16), "booth": (8, 8), "opt1": (8, 8)}
 #: Largest cube (``rows * cols * depth`` PEs) the generator builds: 8x8x8, the notes' cube.
 #: Each Booth PE is a compressor tree of ~100 named adder signals, and conversion time grows
 #: faster than the PE count (measured, amaranth 0.5: 8x8x8 naive 2 s, booth 64 s, opt1 240 s
@@ -125,29 +126,8 @@ RTL_MAX_PES = 512
 
 def check_rtl_config(config: EngineConfig) -> None:
     """Raise :class:`ConfigError` (one line) if the generator cannot build ``config``."""
-    if not isinstance(config, EngineConfig):
-        raise ConfigError(f"expected an EngineConfig, got {type(config).__name__}")
-    if config.engine != "cube":
-        raise ConfigError(f"engine must be cube for the cube RTL generator, got '{config.engine}'")
-    if config.mac not in RTL_MACS:
-        raise ConfigError(
-            f"mac must be one of {', '.join(RTL_MACS)} for the cube RTL generator, "
-            f"got '{config.mac}'"
-        )
-    low, high = _IN_WIDTH_RANGE[config.mac]
-    if not low <= config.in_width_bits <= high:
-        allowed = str(low) if low == high else f"an integer in [{low}, {high}]"
-        raise ConfigError(
-            f"in_width_bits must be {allowed} for the cube RTL generator with mac "
-            f"{config.mac}, got {config.in_width_bits}"
-        )
-    pes = config.rows * config.cols * config.depth
-    if pes > RTL_MAX_PES:
-        raise ConfigError(
-            f"rows*cols*depth must be <= {RTL_MAX_PES} PEs (e.g. 8x8x8) for the cube RTL "
-            f"generator, got rows={config.rows} x cols={config.cols} x depth={config.depth} "
-            f"= {pes}"
-        )
+    check_engine_rtl_config(config, "cube", RTL_MACS, RTL_MAX_PES, lanes_unit="PEs",
+                            width_where="for the cube RTL generator with mac {mac}")
 
 
 def fold_stimulus(config: EngineConfig, a_tile: np.ndarray, b_tile: np.ndarray) -> FoldStimulus:
@@ -160,7 +140,7 @@ def fold_stimulus(config: EngineConfig, a_tile: np.ndarray, b_tile: np.ndarray) 
     """
     check_rtl_config(config)
     a_tile, b_tile = np.asarray(a_tile, dtype=np.int64), np.asarray(b_tile, dtype=np.int64)
-    r, c, d = config.rows, config.cols, config.depth
+    r, c = config.rows, config.cols
     if a_tile.ndim != 2 or b_tile.ndim != 2 or a_tile.shape[1] != b_tile.shape[0]:
         raise ConfigError(f"tiles must be m x K and K x n, got {a_tile.shape} and {b_tile.shape}")
     m, k = a_tile.shape
@@ -170,23 +150,10 @@ def fold_stimulus(config: EngineConfig, a_tile: np.ndarray, b_tile: np.ndarray) 
             f"tile must fit one fold (1 <= m <= rows={r}, 1 <= n <= cols={c}, K >= 1), got "
             f"m={m}, n={n}, K={k}"
         )
-    t = math.ceil(k / d)
-    a = np.zeros((r, t * d), dtype=np.int64)
-    b = np.zeros((t * d, c), dtype=np.int64)
-    a[:m, :k] = a_tile
-    b[:k, :n] = b_tile
-    a_beats = [a[:, s * d:(s + 1) * d].reshape(-1).tolist() for s in range(t)]
-    b_beats = [b[s * d:(s + 1) * d, :].reshape(-1).tolist() for s in range(t)]
-    result = engine_product(config, a, b)
-    return FoldStimulus(
-        a_beats=a_beats,
-        b_beats=b_beats,
-        c_beats=[result[i, :].tolist() for i in range(r)],
-        contract_cycles=int(fold_cycles(config, t)),
-    )
+    return k_chunked_fold_stimulus(config, a_tile, b_tile)
 
 
-class CubeEngine(wiring.Component):
+class CubeEngine(EngineComponent):
     """A ``rows x cols`` grid of ``depth``-long MAC y-chains (engine ``cube``).
 
     Parameters
@@ -199,31 +166,12 @@ class CubeEngine(wiring.Component):
     contract are in the module docstring.
     """
 
-    def __init__(self, config: EngineConfig) -> None:
-        try:
-            check_rtl_config(config)
-        except ConfigError:
-            self._MustUse__silence = True  # never built: no "created but never used" warning
-            raise
-        self.config = config
-        r, c, d = config.rows, config.cols, config.depth
-        w, acc = config.in_width_bits, config.acc_width_bits
-        super().__init__(
-            {
-                "i_a": In(stream.Signature(beat_layout(w, r * d))),
-                "i_b": In(stream.Signature(beat_layout(w, d * c))),
-                "o_c": Out(stream.Signature(beat_layout(acc, c))),
-            }
-        )
+    check_config = staticmethod(check_rtl_config)
 
     @staticmethod
-    def _delay(m: Module, value, cycles: int, name: str):  # noqa: ANN001, ANN205
-        """``value`` delayed by ``cycles`` free-running registers."""
-        for n in range(cycles):
-            reg = Signal.like(value, name=f"{name}_d{n}")
-            m.d.sync += reg.eq(value)
-            value = reg
-        return value
+    def beat_elements(config: EngineConfig) -> tuple[int, int, int]:
+        """``R * D`` A elements, ``D * C`` B elements, ``C`` results per beat."""
+        return config.rows * config.depth, config.depth * config.cols, config.cols
 
     def elaborate(self, platform: object) -> Module:
         m = Module()
@@ -245,11 +193,11 @@ class CubeEngine(wiring.Component):
         for i in range(r):
             for y in range(d):
                 edge = Mux(fire, a_port[i * d + y], 0)
-                a_op[i][y][0] = self._delay(m, edge, i + y, f"skew_a{i}_{y}")
+                a_op[i][y][0] = delay_line(m, edge, i + y, f"skew_a{i}_{y}_d")
         for y in range(d):
             for j in range(c):
                 edge = Mux(fire, b_port[y * c + j], 0)
-                b_op[0][y][j] = self._delay(m, edge, j + y, f"skew_b{y}_{j}")
+                b_op[0][y][j] = delay_line(m, edge, j + y, f"skew_b{y}_{j}_d")
         for i in range(r):
             for y in range(d):
                 for j in range(c):
@@ -288,31 +236,11 @@ class CubeEngine(wiring.Component):
         m.d.comb += self.o_c.payload.last.eq(out_row == r - 1)
 
         with m.FSM(name="cube_fsm"):
-            with m.State("LOAD"):
-                m.d.comb += [
-                    self.i_a.ready.eq(self.i_b.valid),
-                    self.i_b.ready.eq(self.i_a.valid),
-                    fire.eq(self.i_a.valid & self.i_b.valid),
-                ]
-                with m.If(fire & (self.i_a.payload.last | self.i_b.payload.last)):
-                    m.d.sync += flush.eq(flush_cycles - 1)
-                    m.next = "FLUSH"
-            with m.State("FLUSH"):
-                with m.If(flush == 0):
-                    if extra:
-                        m.d.comb += [cpa_load.eq(1), shift.eq(1)]
-                    m.next = "DRAIN"
-                with m.Else():
-                    m.d.sync += flush.eq(flush - 1)
+            # opt1: the CPA row loads row 0 while the rows shift up in FLUSH's last cycle.
+            pairwise_load_and_flush(m, self.i_a, self.i_b, fire, flush, flush_cycles,
+                                    [cpa_load.eq(1), shift.eq(1)] if extra else None)
             with m.State("DRAIN"):
-                m.d.comb += self.o_c.valid.eq(1)
-                with m.If(self.o_c.ready):
-                    m.d.comb += [shift.eq(1), cpa_load.eq(1)]
-                    with m.If(out_row == r - 1):
-                        m.d.sync += out_row.eq(0)
-                        m.next = "LOAD"
-                    with m.Else():
-                        m.d.sync += out_row.eq(out_row + 1)
+                drain_rows(m, self.o_c, out_row, r, [shift.eq(1), cpa_load.eq(1)])
         return m
 
     # ---- naive / booth: resolved partial sums ---------------------------------------------

@@ -99,6 +99,7 @@ __all__ = [
     "mac_pe_verilog",
     "add_product_rows",
     "add_digit_row",
+    "select_row",
 ]
 
 #: The PE variants :class:`MacPE` builds.
@@ -169,9 +170,14 @@ def pe_latency_cycles(variant: str) -> int:
     return _LATENCY_CYCLES
 
 
-def _select_row(m: Module, b: Signal, neg_b: Signal, en, neg, two, name: str) -> Signal:
-    """One partial product ``en ? (neg ? -1 : 1) * (two ? 2 : 1) * b : 0``, exact in
-    ``len(b)+2`` signed bits (mux of the precomputed ``b`` / ``-b``, then the 1-bit shift)."""
+def select_row(m: Module, b: Signal, neg_b: Signal, en, neg, two,  # noqa: ANN001 - 1-bit
+               name: str) -> Signal:
+    """One radix-4 digit partial product ``en ? (neg ? -1 : 1) * (two ? 2 : 1) * b : 0`` as a
+    signal ``name``, exact in ``len(b)+2`` signed bits: a mux of ``b`` and the caller's
+    precomputed ``neg_b = -b`` (``len(b)+1`` signed bits, formed once per operand and shared
+    by its rows), then the 1-bit shift. For datapaths that need the rows themselves (to
+    register or regroup them); :func:`add_product_rows` and :func:`add_digit_row` add them to
+    a tree."""
     w = len(b)
     base = Signal(signed(w + 1), name=f"{name}_base")
     row = Signal(signed(w + 2), name=name)
@@ -217,7 +223,7 @@ def add_product_rows(m: Module, tree: BitMatrix, a: Signal, b: Signal, *, encodi
     neg_b = Signal(signed(len(b) + 1), name=f"{name}_neg_b")
     m.d.comb += neg_b.eq(-b)
     for i in range(N_DIGITS):
-        row = _select_row(m, b, neg_b, encoder.en[i], encoder.neg[i], encoder.two[i],
+        row = select_row(m, b, neg_b, encoder.en[i], encoder.neg[i], encoder.two[i],
                           name=f"{name}{i}")
         tree.add(row, shift=2 * i + shift)
 
@@ -228,7 +234,7 @@ def add_digit_row(m: Module, tree: BitMatrix, b: Signal, en, neg, two, *,  # noq
     ``shift`` bits) to ``tree``: the digit-serial (OPT3/OPT4C) PE's datapath, ``-b`` formed once."""
     neg_b = Signal(signed(len(b) + 1), name=f"{name}_neg_b")
     m.d.comb += neg_b.eq(-b)
-    tree.add(_select_row(m, b, neg_b, en, neg, two, name=name), shift=shift)
+    tree.add(select_row(m, b, neg_b, en, neg, two, name=name), shift=shift)
 
 
 class MacPE(wiring.Component):
@@ -303,7 +309,7 @@ class MacPE(wiring.Component):
         if self.variant == "digit_serial":
             sel = [Signal(name=f"{n}_reg") for n in ("en", "neg", "two")]
             m.d.sync += [sel[0].eq(self.en), sel[1].eq(self.neg), sel[2].eq(self.two)]
-            tree.add(_select_row(m, b, neg_b, *sel, name="pp"))
+            tree.add(select_row(m, b, neg_b, *sel, name="pp"))
         else:
             encoder = EntEncoder() if self.variant == "ent" else BoothEncoder()
             m.submodules.encoder = encoder
@@ -311,7 +317,7 @@ class MacPE(wiring.Component):
             for i in range(N_DIGITS):
                 select = (encoder.en[i], encoder.neg[i], encoder.two[i])
                 if self.negation == "once":
-                    tree.add(_select_row(m, b, neg_b, *select, name=f"pp{i}"), shift=2 * i)
+                    tree.add(select_row(m, b, neg_b, *select, name=f"pp{i}"), shift=2 * i)
                 else:
                     row, plus_one = _ones_complement_row(m, b, *select, name=f"pp{i}")
                     tree.add(row, shift=2 * i)

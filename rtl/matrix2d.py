@@ -81,7 +81,8 @@ Every reduction is a :class:`hwsim.rtl.compressor.BitMatrix` Dadda tree. The car
 pairs between register stages are kept exact and non-negative: a signed row enters as its
 low bits plus its inverted sign bit (its value plus ``2**(n-1)``) and the offsets are summed
 at generation time and subtracted once, as a constant row of the accumulate stage's tree
-(:class:`CarrySaveNode`). So every intermediate register is as narrow as its value range and
+(:class:`hwsim.rtl.carry_save.CarrySaveNode`, shared with :mod:`hwsim.rtl.tree` and
+re-exported here). So every intermediate register is as narrow as its value range and
 no carry-save pair ever needs sign extension.
 
 Only the four variants engine matrix2d accepts are built; booth and opt1 take int8 operands
@@ -91,24 +92,32 @@ Only the four variants engine matrix2d accepts are built; booth and opt1 take in
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
-from amaranth import Cat, Module, Signal, signed
-from amaranth.hdl import Value
-from amaranth.lib import stream, wiring
-from amaranth.lib.wiring import In, Out
+from amaranth import Module, Signal, signed
 
 from hwsim.accelerators.engines import EngineConfig
-from hwsim.accelerators.engines.golden import engine_product
-from hwsim.accelerators.engines.model import fold_cycles, tree_levels
+from hwsim.accelerators.engines.model import tree_levels
 from hwsim.config import ConfigError
 
-from .bitweight_encoder import N_DIGITS, BoothEncoder, EntEncoder
+from .carry_save import (
+    CarrySaveNode,
+    DigitSelects,
+    booth_product,
+    carry_save_level,
+    naive_dot,
+    opt2_reduce,
+)
 from .compressor import BitMatrix, cpa
-from .engine_common import FoldStimulus
-from .mac_pe import _select_row
-from .systolic import beat_layout
+from .engine_common import (
+    EngineComponent,
+    FoldStimulus,
+    check_engine_rtl_config,
+    delay_line,
+    drain_rows,
+    int_tile,
+    k_chunked_fold_stimulus,
+    pairwise_load_and_flush,
+)
 
 __all__ = [
     "Matrix2dEngine",
@@ -121,10 +130,10 @@ __all__ = [
     "pipeline_stages",
 ]
 
-#: MAC variants the generator builds (all that engine matrix2d accepts).
+#: MAC variants the generator builds (all that engine matrix2d accepts). Operand widths per
+#: variant: :data:`hwsim.rtl.engine_common.RTL_IN_WIDTH_BITS` (the Booth / EN-T encoders are
+#: int8).
 RTL_MACS = ("naive", "booth", "opt1", "opt2")
-#: Operand widths (bits) per variant: the Booth / EN-T encoders take int8 only.
-_IN_WIDTH_RANGE = {"naive": (2, 16), "booth": (8, 8), "opt1": (8, 8), "opt2": (8, 8)}
 #: Largest engine (``rows * cols * depth`` multiplier lanes) the generator builds. A Booth
 #: lane is an encoder, four PP muxes and compressor trees of named adder signals, and the
 #: conversion time grows with the lanes: 128 lanes (4x4x8 booth, or a 1x8x16 opt2 tree) take
@@ -135,36 +144,7 @@ RTL_MAX_LANES = 512
 
 def check_rtl_config(config: EngineConfig) -> None:
     """Raise :class:`ConfigError` (one line) if the generator cannot build ``config``."""
-    _check(config, "matrix2d", RTL_MACS, _IN_WIDTH_RANGE, RTL_MAX_LANES)
-
-
-def _check(config: EngineConfig, engine: str, macs: tuple[str, ...],
-           widths: dict[str, tuple[int, int]], max_lanes: int) -> None:
-    if not isinstance(config, EngineConfig):
-        raise ConfigError(f"expected an EngineConfig, got {type(config).__name__}")
-    if config.engine != engine:
-        raise ConfigError(
-            f"engine must be {engine} for the {engine} RTL generator, got '{config.engine}'"
-        )
-    if config.mac not in macs:
-        raise ConfigError(
-            f"mac must be one of {', '.join(macs)} for the {engine} RTL generator, "
-            f"got '{config.mac}'"
-        )
-    low, high = widths[config.mac]
-    if not low <= config.in_width_bits <= high:
-        allowed = f"{low}" if low == high else f"in [{low}, {high}]"
-        raise ConfigError(
-            f"in_width_bits must be {allowed} for mac {config.mac} in the {engine} RTL "
-            f"generator, got {config.in_width_bits}"
-        )
-    lanes = config.rows * config.cols * config.depth
-    if lanes > max_lanes:
-        raise ConfigError(
-            f"rows*cols*depth must be <= {max_lanes} multiplier lanes (e.g. 8x8x8) for the "
-            f"{engine} RTL generator, got rows={config.rows} x cols={config.cols} x "
-            f"depth={config.depth} = {lanes}"
-        )
+    check_engine_rtl_config(config, "matrix2d", RTL_MACS, RTL_MAX_LANES)
 
 
 def pipeline_stages(config: EngineConfig) -> int:
@@ -174,184 +154,7 @@ def pipeline_stages(config: EngineConfig) -> int:
     return 1 + tree_levels(config.depth) + extra
 
 
-# ---- exact carry-save partial sums shared with hwsim.rtl.tree -------------------------------
-@dataclass(frozen=True)
-class CarrySaveNode:
-    """A partial sum held as unsigned rows: ``value = sum(row << shift) - offset``.
-
-    ``rows`` are unsigned Amaranth values with their left shifts (bits); their weighted sum
-    lies in ``[0, bound]``, so a tree of width ``bound.bit_length()`` adds them exactly (no
-    carry ever leaves its top column). ``offset`` is a generation-time integer.
-    """
-
-    rows: tuple[tuple[Value, int], ...]
-    bound: int
-    offset: int
-
-    @staticmethod
-    def of_signed(value: Value, shift: int = 0) -> CarrySaveNode:
-        """A signed ``n``-bit value as ``(its low bits, its inverted sign bit)`` = value plus
-        ``2**(n-1)`` (non-negative), with that ``2**(n-1)`` as the offset."""
-        value = Value.cast(value)
-        n = len(value)
-        biased = Cat(value[: n - 1], ~value[n - 1])
-        return CarrySaveNode(((biased, shift),), ((1 << n) - 1) << shift,
-                             (1 << (n - 1)) << shift)
-
-    def shifted(self, bits: int) -> CarrySaveNode:
-        """This partial sum times ``2**bits`` (no logic: the rows' shifts move)."""
-        return CarrySaveNode(tuple((v, s + bits) for v, s in self.rows), self.bound << bits,
-                             self.offset << bits)
-
-    @staticmethod
-    def merged(nodes: list[CarrySaveNode]) -> CarrySaveNode:
-        """The sum of ``nodes`` (their rows side by side, no logic)."""
-        return CarrySaveNode(tuple(r for node in nodes for r in node.rows),
-                             sum(node.bound for node in nodes), sum(n.offset for n in nodes))
-
-    def compressed(self, m: Module, name: str) -> CarrySaveNode:
-        """Reduce the rows to a (sum, carry) pair with one exact Dadda tree (no-op for <= 2)."""
-        if len(self.rows) <= 2:
-            return self
-        tree = BitMatrix(self.bound.bit_length(), name=name)
-        for value, shift in self.rows:
-            tree.add(value, shift)
-        total, carry = tree.reduce(m)
-        return CarrySaveNode(((total, 0), (carry, 0)), self.bound, self.offset)
-
-    def registered(self, m: Module, name: str, en: Value | None = None) -> CarrySaveNode:
-        """The rows through one register each (enabled by ``en`` if given)."""
-        rows = []
-        for k, (value, shift) in enumerate(self.rows):
-            reg = Signal(len(value), name=f"{name}_r{k}")
-            if en is None:
-                m.d.sync += reg.eq(value)
-            else:
-                with m.If(en):
-                    m.d.sync += reg.eq(value)
-            rows.append((reg, shift))
-        return CarrySaveNode(tuple(rows), self.bound, self.offset)
-
-    def add_to(self, tree: BitMatrix) -> None:
-        """Add this partial sum to a modular tree (rows plus the constant ``-offset``)."""
-        for value, shift in self.rows:
-            tree.add(value, shift)
-        tree.add_constant(-self.offset)
-
-
-def carry_save_level(m: Module, nodes: list[CarrySaveNode], name: str,
-                     en: Value | None = None) -> list[CarrySaveNode]:
-    """One registered level of a reduction tree: consecutive nodes are merged while their rows
-    total at most four (two carry-save pairs, or up to four single rows: a 4:2 compression),
-    each group compressed to a pair and registered. A lone node is only registered."""
-    groups: list[list[CarrySaveNode]] = []
-    for node in nodes:
-        if groups and sum(len(n.rows) for n in groups[-1]) + len(node.rows) <= 4:
-            groups[-1].append(node)
-        else:
-            groups.append([node])
-    return [CarrySaveNode.merged(group).compressed(m, f"{name}_n{g}")
-            .registered(m, f"{name}_n{g}", en) for g, group in enumerate(groups)]
-
-
-def add_level(m: Module, values: list[Value], name: str, en: Value | None = None) -> list[Value]:
-    """One registered level of a plain ``+`` tree (naive): pairwise sums, one register each."""
-    out = []
-    for p in range(0, len(values), 2):
-        pair = values[p:p + 2]
-        total = pair[0] + pair[1] if len(pair) == 2 else pair[0]
-        reg = Signal(total.shape(), name=f"{name}_s{p // 2}")
-        if en is None:
-            m.d.sync += reg.eq(total)
-        else:
-            with m.If(en):
-                m.d.sync += reg.eq(total)
-        out.append(reg)
-    return out
-
-
-def booth_product(m: Module, a: Value, b: Value, name: str) -> CarrySaveNode:
-    """``a * b`` from a per-multiplier Booth encoder, ``-b`` and four PPs (the baseline)."""
-    encoder = BoothEncoder()
-    m.submodules[f"{name}_enc"] = encoder
-    m.d.comb += encoder.x.eq(a)
-    neg_b = Signal(signed(len(b) + 1), name=f"{name}_neg_b")
-    m.d.comb += neg_b.eq(-b)
-    rows = [_select_row(m, b, neg_b, encoder.en[k], encoder.neg[k], encoder.two[k],
-                        name=f"{name}_pp{k}") for k in range(N_DIGITS)]
-    return CarrySaveNode.merged([CarrySaveNode.of_signed(row, 2 * k)
-                                 for k, row in enumerate(rows)])
-
-
-class DigitSelects:
-    """Registered radix-4 digit selects ``(en, neg, two)`` of one A lane: OPT2's shared
-    encoder (:meth:`encode`), or the same selects one register further down the trees
-    (:meth:`delayed`)."""
-
-    def __init__(self, m: Module, sources: tuple[Value, Value, Value], name: str,
-                 en: Value | None = None) -> None:
-        self.en, self.neg, self.two = (Signal(N_DIGITS, name=f"{name}_{field}")
-                                       for field in ("en", "neg", "two"))
-        updates = [dst.eq(src) for dst, src in zip((self.en, self.neg, self.two), sources,
-                                                   strict=True)]
-        if en is None:
-            m.d.sync += updates
-        else:
-            with m.If(en):
-                m.d.sync += updates
-
-    @classmethod
-    def encode(cls, m: Module, a: Value, encoding: str, name: str,
-               en: Value | None = None) -> DigitSelects:
-        """One encoder (``ent`` or ``booth``) of ``a`` with its selects registered."""
-        encoder = EntEncoder() if encoding == "ent" else BoothEncoder()
-        m.submodules[f"{name}_enc"] = encoder
-        m.d.comb += encoder.x.eq(a)
-        return cls(m, (encoder.en, encoder.neg, encoder.two), name, en)
-
-    def delayed(self, m: Module, name: str, en: Value | None = None) -> DigitSelects:
-        """The same selects one register later (pipelined to the next tree)."""
-        return DigitSelects(m, (self.en, self.neg, self.two), name, en)
-
-    def rows(self, m: Module, b: Value, neg_b: Value, name: str) -> list[Signal]:
-        """The four unshifted PPs ``d_k(a) * b`` (``w + 2`` signed bits each)."""
-        return [_select_row(m, b, neg_b, self.en[k], self.neg[k], self.two[k],
-                            name=f"{name}_pp{k}") for k in range(N_DIGITS)]
-
-
-def opt2_reduce(m: Module, pp_rows: list[list[Value]], name: str,
-                en: Value | None = None, final=None):  # noqa: ANN001, ANN201
-    """OPT2's same-bit-weight reduction of the PPs ``pp_rows[d][k]`` (weight ``4**k``, signed,
-    unshifted), from the PP register stage to the last combine level.
-
-    Per bit-weight ``k`` the ``D`` PPs are reduced on their own (narrow trees, no shifts): the
-    PP stage compresses them four at a time into carry-save pairs before its registers, and
-    ``L = ceil(log2 D)`` registered levels merge the pairs two at a time
-    (:func:`carry_save_level`; once a weight's sum is one pair, a level left only registers
-    it). Then two registered levels shift by ``2k`` and add (``0 + 1<<2``, ``2 + 3<<2``; then
-    ``01 + 23<<4``). ``final(node, name)`` (if given) builds the last level's logic instead of
-    a compress (the tree engine puts its CPA there); its result is returned as is.
-    """
-    depth = len(pp_rows)
-    per_weight = [carry_save_level(m, [CarrySaveNode.of_signed(pp_rows[d][k])
-                                       for d in range(depth)], f"{name}_w{k}_pp", en)
-                  for k in range(N_DIGITS)]
-    for level in range(tree_levels(depth)):
-        per_weight = [carry_save_level(m, nodes, f"{name}_w{k}_l{level}", en)
-                      for k, nodes in enumerate(per_weight)]
-    sums = [nodes[0] for nodes in per_weight]
-    halves = [
-        CarrySaveNode.merged([sums[2 * h], sums[2 * h + 1].shifted(2)])
-        .compressed(m, f"{name}_c0_{h}").registered(m, f"{name}_c0_{h}", en)
-        for h in range(2)
-    ]
-    whole = CarrySaveNode.merged([halves[0], halves[1].shifted(4)])
-    if final is not None:
-        return final(whole, f"{name}_c1")
-    return whole.compressed(m, f"{name}_c1").registered(m, f"{name}_c1", en)
-
-
-class Matrix2dEngine(wiring.Component):
+class Matrix2dEngine(EngineComponent):
     """A ``rows x cols`` array of ``depth``-wide dot-product PEs with output accumulators.
 
     Parameters
@@ -364,22 +167,12 @@ class Matrix2dEngine(wiring.Component):
     docstring for the beat layout, fold protocol and cycle contract.
     """
 
-    def __init__(self, config: EngineConfig) -> None:
-        try:
-            check_rtl_config(config)
-        except ConfigError:
-            self._MustUse__silence = True  # never built: no "created but never used" warning
-            raise
-        self.config = config
-        r, c, d = config.rows, config.cols, config.depth
-        w, acc = config.in_width_bits, config.acc_width_bits
-        super().__init__(
-            {
-                "i_a": In(stream.Signature(beat_layout(w, r * d))),
-                "i_b": In(stream.Signature(beat_layout(w, d * c))),
-                "o_c": Out(stream.Signature(beat_layout(acc, c))),
-            }
-        )
+    check_config = staticmethod(check_rtl_config)
+
+    @staticmethod
+    def beat_elements(config: EngineConfig) -> tuple[int, int, int]:
+        """``R * D`` A elements, ``D * C`` B elements, ``C`` results per beat."""
+        return config.rows * config.depth, config.depth * config.cols, config.cols
 
     def elaborate(self, platform: object) -> Module:
         m = Module()
@@ -392,10 +185,7 @@ class Matrix2dEngine(wiring.Component):
         fire = Signal()
         drain_shift = Signal()  # accumulator rows shift up one row this cycle
         # Token beside the data: the accumulate of stage `stages` belongs to an accepted pair.
-        tokens = [Signal(name=f"tok{n}") for n in range(stages)]
-        m.d.sync += tokens[0].eq(fire)
-        m.d.sync += [tokens[n].eq(tokens[n - 1]) for n in range(1, stages)]
-        accumulate = tokens[-1]
+        accumulate = delay_line(m, fire, stages, "tok")
 
         dots = self._dot_products(m, a, b)  # [i][j]: a signed Value (naive) or a CarrySaveNode
         carry_save = cfg.mac == "opt1"
@@ -459,20 +249,7 @@ class Matrix2dEngine(wiring.Component):
             m.d.comb += self.o_c.payload.last.eq(out_row == rows - 1)
 
         with m.FSM(name="fsm"):
-            with m.State("LOAD"):
-                m.d.comb += [
-                    self.i_a.ready.eq(self.i_b.valid),
-                    self.i_b.ready.eq(self.i_a.valid),
-                    fire.eq(self.i_a.valid & self.i_b.valid),
-                ]
-                with m.If(fire & (self.i_a.payload.last | self.i_b.payload.last)):
-                    m.d.sync += flush.eq(stages - 1)
-                    m.next = "FLUSH"
-            with m.State("FLUSH"):
-                with m.If(flush == 0):
-                    m.next = "DRAIN"
-                with m.Else():
-                    m.d.sync += flush.eq(flush - 1)
+            pairwise_load_and_flush(m, self.i_a, self.i_b, fire, flush, stages)
             with m.State("DRAIN"):
                 if carry_save:
                     m.d.comb += drain_shift.eq((out_row != rows) & (~out_valid | take))
@@ -482,13 +259,9 @@ class Matrix2dEngine(wiring.Component):
                         m.d.sync += out_row.eq(0)
                         m.next = "LOAD"
                 else:
-                    m.d.comb += [self.o_c.valid.eq(1), drain_shift.eq(self.o_c.ready)]
-                    with m.If(self.o_c.ready):
-                        with m.If(out_row == rows - 1):
-                            m.d.sync += out_row.eq(0)
-                            m.next = "LOAD"
-                        with m.Else():
-                            m.d.sync += out_row.eq(out_row + 1)
+                    drain_rows(m, self.o_c, out_row, rows)
+                    # = drain_rows(..., [drain_shift.eq(1)]), in the wording the Verilog has.
+                    m.d.comb += drain_shift.eq(self.o_c.ready)
         return m
 
     def _dot_products(self, m: Module, a, b):  # noqa: ANN001, ANN202
@@ -512,48 +285,26 @@ class Matrix2dEngine(wiring.Component):
             for j in range(cols):
                 pe = f"pe{i}_{j}"
                 if cfg.mac == "naive":
-                    level = []
-                    for d in range(depth):
-                        prod = Signal(signed(2 * cfg.in_width_bits), name=f"{pe}_p{d}")
-                        m.d.sync += prod.eq(a[i][d] * b[j][d])
-                        level.append(prod)
-                    n = 0
-                    while len(level) > 1:
-                        level = add_level(m, level, f"{pe}_l{n}")
-                        n += 1
-                    dots[i][j] = level[0]
+                    dots[i][j] = naive_dot(m, a[i], b[j], cfg.in_width_bits, pe)
                 elif cfg.mac == "opt2":
                     pps = [selects[i][d].rows(m, b_reg[j][d], neg_b[j][d], f"{pe}_d{d}")
                            for d in range(depth)]
                     dots[i][j] = opt2_reduce(m, pps, pe)
                 else:
+                    # Not shared with the tree engine's booth tree: that one builds all
+                    # products before their registers, and the order shows in the Verilog.
                     level = [
                         booth_product(m, a[i][d], b[j][d], f"{pe}_m{d}")
                         .compressed(m, f"{pe}_m{d}_csa").registered(m, f"{pe}_m{d}")
                         for d in range(depth)
                     ]
-                    n = 0
-                    while len(level) > 1:
+                    for n in range(tree_levels(depth)):
                         level = carry_save_level(m, level, f"{pe}_l{n}")
-                        n += 1
                     dots[i][j] = level[0]
         return dots
 
 
 ENGINE_CLASS = Matrix2dEngine
-
-
-def _tile(x: np.ndarray, name: str) -> np.ndarray:
-    x = np.asarray(x)
-    if x.ndim != 2 or 0 in x.shape or not np.issubdtype(x.dtype, np.integer):
-        raise ConfigError(f"{name} must be a non-empty 2-D integer array, got shape {x.shape}")
-    return x.astype(np.int64)
-
-
-def _padded(x: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-    out = np.zeros(shape, dtype=np.int64)
-    out[: x.shape[0], : x.shape[1]] = x
-    return out
 
 
 def fold_stimulus(config: EngineConfig, a_tile: np.ndarray, b_tile: np.ndarray) -> FoldStimulus:
@@ -565,19 +316,11 @@ def fold_stimulus(config: EngineConfig, a_tile: np.ndarray, b_tile: np.ndarray) 
     ``acc_width_bits``); ``contract_cycles`` is ``fold_cycles(config, T)`` (cycles).
     """
     check_rtl_config(config)
-    a, b = _tile(a_tile, "a_tile"), _tile(b_tile, "b_tile")
-    r, c, d = config.rows, config.cols, config.depth
+    a, b = int_tile(a_tile, "a_tile"), int_tile(b_tile, "b_tile")
+    r, c = config.rows, config.cols
     if a.shape[1] != b.shape[0] or a.shape[0] > r or b.shape[1] > c:
         raise ConfigError(
             f"a_tile (m x K) and b_tile (K x n) must agree on K with m <= rows={r} and "
             f"n <= cols={c}, got {a.shape} and {b.shape}"
         )
-    t = -(-a.shape[1] // d)
-    a, b = _padded(a, (r, t * d)), _padded(b, (t * d, c))
-    c_tile = engine_product(config, a, b)
-    return FoldStimulus(
-        a_beats=[[int(a[i, s * d + k]) for i in range(r) for k in range(d)] for s in range(t)],
-        b_beats=[[int(b[s * d + k, j]) for k in range(d) for j in range(c)] for s in range(t)],
-        c_beats=[[int(v) for v in row] for row in c_tile],
-        contract_cycles=int(fold_cycles(config, t)),
-    )
+    return k_chunked_fold_stimulus(config, a, b)

@@ -67,7 +67,7 @@ four PPs compressed to a carry-save pair into registers; levels merge carry-save
 last level's tree ends in the ONE carry-propagate adder (for ``D = 1`` the multiplier's four
 PPs go straight into one tree and the CPA). opt2: as above, its last combine level ends in
 the one CPA. All reductions are :class:`hwsim.rtl.compressor.BitMatrix` Dadda trees over the
-exact, non-negative carry-save rows of :class:`hwsim.rtl.matrix2d.CarrySaveNode`.
+exact, non-negative carry-save rows of :class:`hwsim.rtl.carry_save.CarrySaveNode`.
 
 Only naive, booth and opt2 (what engine tree accepts) are built; booth and opt2 take int8,
 naive 2..16 bits. At most :data:`RTL_MAX_LANES` multipliers (``rows * cols * depth``).
@@ -78,28 +78,30 @@ from __future__ import annotations
 import numpy as np
 from amaranth import Module, Mux, Signal, signed
 from amaranth.hdl import Value
-from amaranth.lib import stream, wiring
-from amaranth.lib.wiring import In, Out
 
 from hwsim.accelerators.engines import EngineConfig
 from hwsim.accelerators.engines.golden import engine_product
 from hwsim.accelerators.engines.model import fold_cycles, tree_levels
 from hwsim.config import ConfigError
 
-from .compressor import BitMatrix, cpa
-from .engine_common import FoldStimulus
-from .matrix2d import (
+from .carry_save import (
     CarrySaveNode,
     DigitSelects,
-    _check,
-    _padded,
-    _tile,
-    add_level,
     booth_product,
     carry_save_level,
+    naive_dot,
     opt2_reduce,
 )
-from .systolic import beat_layout
+from .compressor import BitMatrix, cpa
+from .engine_common import (
+    EngineComponent,
+    FoldStimulus,
+    check_engine_rtl_config,
+    delay_line,
+    int_tile,
+    sync_when,
+    zero_padded,
+)
 
 __all__ = [
     "TreeEngine",
@@ -111,9 +113,9 @@ __all__ = [
     "pipeline_stages",
 ]
 
-#: MAC variants the generator builds (all that engine tree accepts).
+#: MAC variants the generator builds (all that engine tree accepts). Operand widths per
+#: variant: :data:`hwsim.rtl.engine_common.RTL_IN_WIDTH_BITS` (the encoders are int8).
 RTL_MACS = ("naive", "booth", "opt2")
-_IN_WIDTH_RANGE = {"naive": (2, 16), "booth": (8, 8), "opt2": (8, 8)}
 #: Largest engine (``rows * cols * depth`` multiplier lanes) the generator builds (see
 #: :data:`hwsim.rtl.matrix2d.RTL_MAX_LANES`; the notes' OPT2 tiles are K 16 x N <= 32, <= 512).
 RTL_MAX_LANES = 512
@@ -121,7 +123,7 @@ RTL_MAX_LANES = 512
 
 def check_rtl_config(config: EngineConfig) -> None:
     """Raise :class:`ConfigError` (one line) if the generator cannot build ``config``."""
-    _check(config, "tree", RTL_MACS, _IN_WIDTH_RANGE, RTL_MAX_LANES)
+    check_engine_rtl_config(config, "tree", RTL_MACS, RTL_MAX_LANES)
 
 
 def pipeline_stages(config: EngineConfig) -> int:
@@ -131,7 +133,7 @@ def pipeline_stages(config: EngineConfig) -> int:
     return config.cols + tree_levels(config.depth) + extra
 
 
-class TreeEngine(wiring.Component):
+class TreeEngine(EngineComponent):
     """``rows`` replicas of ``cols`` weight-stationary multiplier-adder trees, ``depth`` wide.
 
     Parameters
@@ -144,22 +146,12 @@ class TreeEngine(wiring.Component):
     docstring for the beat layout, fold protocol and cycle contract.
     """
 
-    def __init__(self, config: EngineConfig) -> None:
-        try:
-            check_rtl_config(config)
-        except ConfigError:
-            self._MustUse__silence = True  # never built: no "created but never used" warning
-            raise
-        self.config = config
-        r, c, d = config.rows, config.cols, config.depth
-        w, acc = config.in_width_bits, config.acc_width_bits
-        super().__init__(
-            {
-                "i_a": In(stream.Signature(beat_layout(w, r * d))),
-                "i_b": In(stream.Signature(beat_layout(w, c))),
-                "o_c": Out(stream.Signature(beat_layout(acc, r * c))),
-            }
-        )
+    check_config = staticmethod(check_rtl_config)
+
+    @staticmethod
+    def beat_elements(config: EngineConfig) -> tuple[int, int, int]:
+        """``R * D`` A elements, ``C`` weights, ``R * C`` results per beat."""
+        return config.rows * config.depth, config.cols, config.rows * config.cols
 
     def elaborate(self, platform: object) -> Module:
         m = Module()
@@ -193,8 +185,7 @@ class TreeEngine(wiring.Component):
             node.add_to(tree)
             total = cpa(m, *tree.reduce(m), width=psum, name=f"{name}_cpa")
             reg = Signal(signed(psum), name=f"{name}_out")
-            with m.If(advance):
-                m.d.sync += reg.eq(total)
+            sync_when(m, advance, reg.eq(total))
             return reg
 
         sums = [[None] * cols for _ in range(rows)]  # [r][j]: registered signed partial sum
@@ -224,9 +215,8 @@ class TreeEngine(wiring.Component):
                 if j:
                     nxt = [[Signal(signed(w), name=f"a{r}_{d}_t{j}") for d in range(depth)]
                            for r in range(rows)]
-                    with m.If(advance):
-                        m.d.sync += [nxt[r][d].eq(a_at[r][d]) for r in range(rows)
-                                     for d in range(depth)]
+                    sync_when(m, advance, [nxt[r][d].eq(a_at[r][d]) for r in range(rows)
+                                           for d in range(depth)])
                     a_at = nxt
                 for r in range(rows):
                     sums[r][j] = self._tree(m, [a_at[r][d] for d in range(depth)], w_eff[j],
@@ -235,14 +225,11 @@ class TreeEngine(wiring.Component):
         # De-skew: tree j waits cols-1-j more cycles so a replica's C sums leave as one beat.
         for r in range(rows):
             for j in range(cols):
-                value = sums[r][j]
-                for n in range(cols - 1 - j):
-                    reg = Signal.like(value, name=f"t{r}_{j}_deskew{n}")
-                    with m.If(advance):
-                        m.d.sync += reg.eq(value)
-                    value = reg
+                value = delay_line(m, sums[r][j], cols - 1 - j, f"t{r}_{j}_deskew", en=advance)
                 m.d.comb += self.o_c.payload.data[r * cols + j].eq(value)
 
+        # Token (valid, last) beside the data; it stalls with the pipeline. Not two
+        # delay_line()s: their statement order would reorder the emitted Verilog.
         tok_valid = [Signal(name=f"tok{n}_valid") for n in range(stages)]
         tok_last = [Signal(name=f"tok{n}_last") for n in range(stages)]
         with m.If(advance):
@@ -279,15 +266,7 @@ class TreeEngine(wiring.Component):
               en: Value, final) -> Value:  # noqa: ANN001
         """One naive or booth tree: registered products, ``levels`` registered levels."""
         if self.config.mac == "naive":
-            level = []
-            for d, (x, y) in enumerate(zip(a, w, strict=True)):
-                prod = Signal(signed(2 * self.config.in_width_bits), name=f"{name}_p{d}")
-                with m.If(en):
-                    m.d.sync += prod.eq(x * y)
-                level.append(prod)
-            for n in range(levels):
-                level = add_level(m, level, f"{name}_l{n}", en)
-            return level[0]
+            return naive_dot(m, a, w, self.config.in_width_bits, name, en)
         nodes = [booth_product(m, x, y, f"{name}_m{d}")
                  for d, (x, y) in enumerate(zip(a, w, strict=True))]
         if levels == 0:
@@ -312,7 +291,7 @@ def fold_stimulus(config: EngineConfig, a_tile: np.ndarray, b_tile: np.ndarray) 
     ``contract_cycles`` is ``fold_cycles(config, T)`` (cycles).
     """
     check_rtl_config(config)
-    a, b = _tile(a_tile, "a_tile"), _tile(b_tile, "b_tile")
+    a, b = int_tile(a_tile, "a_tile"), int_tile(b_tile, "b_tile")
     r, c, d = config.rows, config.cols, config.depth
     if a.shape[1] != b.shape[0] or a.shape[1] > d or b.shape[1] > c:
         raise ConfigError(
@@ -320,7 +299,7 @@ def fold_stimulus(config: EngineConfig, a_tile: np.ndarray, b_tile: np.ndarray) 
             f"n <= cols={c}, got {a.shape} and {b.shape}"
         )
     t = -(-a.shape[0] // r)
-    a, b = _padded(a, (t * r, d)), _padded(b, (d, c))
+    a, b = zero_padded(a, (t * r, d)), zero_padded(b, (d, c))
     c_tile = engine_product(config, a, b)
     return FoldStimulus(
         a_beats=[[int(a[s * r + i, k]) for i in range(r) for k in range(d)] for s in range(t)],

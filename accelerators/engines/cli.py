@@ -15,7 +15,7 @@ from hwsim.workloads import NETWORKS
 from .config import COMPATIBILITY, EngineConfig
 from .model import EngineModel
 
-__all__ = ["register", "build_config"]
+__all__ = ["register", "build_config", "add_engine_config_flags", "add_engine_config_file_flag"]
 
 
 def register(units: argparse._SubParsersAction) -> None:
@@ -28,8 +28,7 @@ def register(units: argparse._SubParsersAction) -> None:
         f"workload. Field flags override --config, which overrides the defaults. MAC variants "
         f"per engine: {pairs}.",
     )
-    add_config_flags(parser, EngineConfig, "engine (EngineConfig fields; YAML keys of the same "
-                     "names)")
+    add_engine_config_flags(parser)
     source = parser.add_argument_group("workload (exactly one)")
     workload = source.add_mutually_exclusive_group(required=True)
     workload.add_argument(
@@ -47,9 +46,21 @@ def register(units: argparse._SubParsersAction) -> None:
         help="topology CSV format (default: auto, from the header)",
     )
     run = parser.add_argument_group("run")
-    run.add_argument("--config", metavar="FILE.yaml", help="EngineConfig as YAML or JSON")
+    add_engine_config_file_flag(run)
     run.add_argument("--json", action="store_true", help="print the result as JSON")
     parser.set_defaults(handler=run_command)
+
+
+def add_engine_config_flags(parser: argparse.ArgumentParser) -> None:
+    """One ``--kebab-case`` flag per :class:`EngineConfig` field, read by :func:`build_config`
+    (shared with ``hwsim rtl emit|synth engine``)."""
+    add_config_flags(parser, EngineConfig, "engine (EngineConfig fields; YAML keys of the same "
+                     "names)")
+
+
+def add_engine_config_file_flag(group: argparse._ActionsContainer) -> None:
+    """``--config FILE.yaml``, the file :func:`build_config` reads under the field flags."""
+    group.add_argument("--config", metavar="FILE.yaml", help="EngineConfig as YAML or JSON")
 
 
 def build_config(args: argparse.Namespace) -> EngineConfig:

@@ -3,8 +3,10 @@ simulator: C bit-exact against numpy (``A @ B`` wrapped to ``acc_width_bits``), 
 place, and the measured fold cycles equal to the model's contract ``t + rows + 3``, with ``t``
 counted here from the digits by an independent scalar digit count (not the golden function).
 
-Payload bits are packed and unpacked by hand (element ``e`` at ``[e*W +: W]``, ``last`` at bit
-``N*W``), so the beat layout the cocotb side relies on is checked too.
+The shared stream bench (``_engine_stream_bench``) packs and unpacks the payload bits by hand
+(element ``e`` at ``[e*W +: W]``, ``last`` at bit ``N*W``), so the beat layout the cocotb side
+relies on is checked too; its run bound is raised here for the data-dependent digit-serial
+latency.
 """
 
 from __future__ import annotations
@@ -14,12 +16,13 @@ import time
 
 import numpy as np
 import pytest
+from _engine_stream_bench import Run, check_folds, wrap
+from _engine_stream_bench import simulate as simulate_folds
 from _require import require
 
 require("amaranth")
 
 from amaranth.back import verilog  # noqa: E402
-from amaranth.sim import Simulator  # noqa: E402
 
 from hwsim.accelerators.engines import EngineConfig  # noqa: E402
 from hwsim.accelerators.engines.model import fold_cycles  # noqa: E402
@@ -77,95 +80,21 @@ def contract_cycles(config: EngineConfig, a: np.ndarray, b: np.ndarray) -> int:
     return t + config.rows + 3
 
 
-def wrapped_product(config: EngineConfig, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    w = config.acc_width_bits
-    c = (a.astype(object) @ b.astype(object)) % (1 << w)
-    return np.array([[v - (1 << w) if v >> (w - 1) else v for v in row] for row in c],
-                    dtype=np.int64)
-
-
 # ---- the bench -----------------------------------------------------------------------------
-def pack(values, width: int, last: bool) -> int:
-    word = 0
-    for e, v in enumerate(values):
-        word |= (int(v) & ((1 << width) - 1)) << (e * width)
-    return word | (int(last) << (len(values) * width))
+#: Run bound per beat: one input beat holds up to 16 digit-issue cycles (laconic: 4 x 4 digit
+#: pairs), two to three times that when throttled.
+DIGIT_SERIAL_CYCLES_PER_BEAT = 200
 
 
-def unpack(word: int, width: int, n: int) -> tuple[list[int], bool]:
-    out = []
-    for e in range(n):
-        v = (word >> (e * width)) & ((1 << width) - 1)
-        out.append(v - (1 << width) if v >> (width - 1) else v)
-    return out, bool((word >> (n * width)) & 1)
-
-
-def simulate(config: EngineConfig, folds: list[tuple[np.ndarray, np.ndarray]],
+def simulate(config: EngineConfig, tiles: list[tuple[np.ndarray, np.ndarray]],
              rng: random.Random | None = None, p_valid: float = 0.6,
-             p_ready: float = 0.5) -> tuple[list[np.ndarray], list[int], bool]:
-    """Drive the folds' beats (from ``fold_stimulus``) through the DUT; ``rng`` throttles
-    every valid and o_c.ready. Returns (C per fold, cycles per fold, every ``last`` in place).
-    A fold's cycles run from its first accepted input beat to its last o_c beat, inclusive."""
-    dut = BitsliceEngine(config)
-    w, accw, rows, cols = config.in_width_bits, config.acc_width_bits, config.rows, config.cols
-    queues = {"a": [], "b": []}
-    for n, (a, b) in enumerate(folds):
-        stim = fold_stimulus(config, a, b)
-        queues["a"] += [(n, v, last) for v, last in zip(stim.a_beats, stim.a_last, strict=True)]
-        queues["b"] += [(n, v, last) for v, last in zip(stim.b_beats, stim.b_last, strict=True)]
-    got: list[list] = [[] for _ in folds]
-    first_in: list[int | None] = [None] * len(folds)
-    last_out: list[int | None] = [None] * len(folds)
-    lasts_ok = [True]
-    limit = 200 * (len(queues["a"]) + rows + 4) * len(folds) + 200
-
-    async def bench(ctx):
-        idx = {"a": 0, "b": 0}
-        hold = {"a": False, "b": False}
-        ports = {"a": dut.i_a, "b": dut.i_b}
-        cycle = fold_out = 0
-        while fold_out < len(folds):
-            assert cycle < limit, "simulation did not finish"
-            for key, port in ports.items():
-                queue = queues[key]
-                if idx[key] < len(queue) and not hold[key]:
-                    hold[key] = rng is None or rng.random() < p_valid
-                if idx[key] < len(queue) and hold[key]:
-                    _, values, last = queue[idx[key]]
-                    ctx.set(port.payload.as_value(), pack(values, w, last))
-                else:
-                    hold[key] = False
-                    junk = rng.getrandbits(len(port.payload.as_value())) if rng else 0
-                    ctx.set(port.payload.as_value(), junk)
-                ctx.set(port.valid, hold[key])
-            ready = rng is None or rng.random() < p_ready
-            ctx.set(dut.o_c.ready, ready)
-            fired = {key: hold[key] and ctx.get(port.ready) for key, port in ports.items()}
-            if ctx.get(dut.o_c.valid) and ready:
-                values, last = unpack(ctx.get(dut.o_c.payload.as_value()), accw, cols)
-                got[fold_out].append(values)
-                if last != (len(got[fold_out]) == rows):
-                    lasts_ok[0] = False
-                if len(got[fold_out]) == rows:
-                    last_out[fold_out] = cycle
-                    fold_out += 1
-            for key in ports:
-                if fired[key]:
-                    n = queues[key][idx[key]][0]
-                    if first_in[n] is None:
-                        first_in[n] = cycle
-                    idx[key] += 1
-                    hold[key] = False
-            await ctx.tick()
-            cycle += 1
-
-    sim = Simulator(dut)
-    sim.add_clock(1e-8)
-    sim.add_testbench(bench)
-    sim.run()
-    outputs = [np.array(rows_, dtype=np.int64) for rows_ in got]
-    cycles = [last_out[n] - first_in[n] + 1 for n in range(len(folds))]
-    return outputs, cycles, lasts_ok[0]
+             p_ready: float = 0.5) -> Run:
+    """Drive the tiles' beats (from ``fold_stimulus``) through a ``BitsliceEngine`` back to
+    back; ``rng`` throttles every valid and o_c.ready. A fold's cycles run from its first
+    accepted input beat to its last o_c beat, inclusive."""
+    folds = [fold_stimulus(config, a, b) for a, b in tiles]
+    return simulate_folds(config, folds, rng, p_valid, p_ready, build=BitsliceEngine,
+                          cycles_per_beat=DIGIT_SERIAL_CYCLES_PER_BEAT)
 
 
 def random_fold(config: EngineConfig, k: int, rng: np.random.Generator,
@@ -184,16 +113,9 @@ def random_fold(config: EngineConfig, k: int, rng: np.random.Generator,
     return a, b
 
 
-def check(config: EngineConfig, folds, outputs, lasts_ok: bool, seed: int) -> None:
-    assert lasts_ok, f"o_c.last misplaced (seed {seed}, {config.mac} {config.rows}x{config.cols})"
-    for n, (a, b) in enumerate(folds):
-        want = np.zeros((config.rows, config.cols), dtype=np.int64)
-        want[: a.shape[0], : b.shape[1]] = wrapped_product(config, a, b)
-        assert np.array_equal(outputs[n], want), (
-            f"fold {n} of {config.mac}/{config.digit_encoding} {config.rows}x{config.cols}"
-            f"x{config.depth} acc{config.acc_width_bits}, seed {seed}:\n"
-            f"got\n{outputs[n]}\nwant\n{want}"
-        )
+def check(config: EngineConfig, tiles, run: Run, seed: int) -> None:  # noqa: ANN001
+    """Beat r is row r of C, padding included: the reference is zero-padded to rows x cols."""
+    check_folds(config, tiles, run, seed, pad_to=lambda a, b: (config.rows, config.cols))
 
 
 # (mac, digit_encoding, rows, cols, depth, acc_width_bits): odd shapes, narrow accumulators.
@@ -225,11 +147,6 @@ def make_config(mac: str, encoding: str, rows: int, cols: int, depth: int,
                         cols=cols, depth=depth, acc_width_bits=acc)
 
 
-def signed_wrap(value: int, width: int) -> int:
-    value %= 1 << width
-    return value - (1 << width) if value >> (width - 1) else value
-
-
 def run_and_check_contract(case: tuple, seed: int) -> None:
     """Five folds back to back, no throttling: N(0, 20) and uniform int8 data with extremes
     planted (K not a multiple of depth), a sparse N(0, 3) fold, an all-zero A fold and an
@@ -245,20 +162,20 @@ def run_and_check_contract(case: tuple, seed: int) -> None:
                   rng.integers(-128, 128, (zero_k, config.cols))))
     folds.append((np.full((r, minus_k), -128, np.int64),
                   np.full((minus_k, config.cols), -128, np.int64)))
-    outputs, cycles, lasts_ok = simulate(config, folds)
-    check(config, folds, outputs, lasts_ok, seed)
+    run = simulate(config, folds)
+    check(config, folds, run, seed)
     for n, (a, b) in enumerate(folds):
         want = contract_cycles(config, a, b)
-        assert cycles[n] == want, (
-            f"fold {n} (K={a.shape[1]}) took {cycles[n]} cycles, contract {want} "
+        assert run.cycles[n] == want, (
+            f"fold {n} (K={a.shape[1]}) took {run.cycles[n]} cycles, contract {want} "
             f"({case_id(case)}, seed {seed})"
         )
         assert fold_stimulus(config, a, b).contract_cycles == want, f"seed {seed}"
     # All-zero A: 3 k-groups, every step one cycle (4 steps per group; laconic 1).
     steps = 1 if config.mac == "laconic" else 4
-    assert cycles[3] == 3 * steps + r + 3, f"{case_id(case)}, seed {seed}"
+    assert run.cycles[3] == 3 * steps + r + 3, f"{case_id(case)}, seed {seed}"
     # -128 * -128 = 2**14, summed minus_k times, wrapped to the accumulator.
-    assert (outputs[4] == signed_wrap(minus_k << 14, w)).all(), f"{case_id(case)}"
+    assert (run.beats(4) == wrap(minus_k << 14, w)).all(), f"{case_id(case)}"
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case_id(c) for c in CASES])
@@ -284,10 +201,10 @@ def test_random_throttling_on_every_port(index):
              for sigma in (20.0, None)]
     a, b = random_fold(config, config.depth + 1, rng, 10.0)
     folds.append((a[: max(1, config.rows - 1)], b[:, : max(1, config.cols - 1)]))
-    outputs, cycles, lasts_ok = simulate(config, folds, random.Random(seed), 0.5, 0.4)
-    check(config, folds, outputs, lasts_ok, seed)
+    run = simulate(config, folds, random.Random(seed), 0.5, 0.4)
+    check(config, folds, run, seed)
     for n, (a, b) in enumerate(folds):
-        assert cycles[n] >= contract_cycles(config, a, b), f"fold {n}, seed {seed}"
+        assert run.cycles[n] >= contract_cycles(config, a, b), f"fold {n}, seed {seed}"
 
 
 def test_worked_example_from_the_docs():
@@ -296,9 +213,9 @@ def test_worked_example_from_the_docs():
     config = make_config("opt4c", "ent", 1, 2, 4, 32)
     a = np.array([[91, 124, 0, -128]])
     b = np.array([[1, -2], [3, 4], [5, 6], [-7, 8]])
-    outputs, cycles, lasts_ok = simulate(config, [(a, b)])
-    check(config, [(a, b)], outputs, lasts_ok, seed=0)
-    assert cycles == [11]
+    run = simulate(config, [(a, b)])
+    check(config, [(a, b)], run, seed=0)
+    assert run.cycles == [11]
 
 
 def test_registry_and_verilog_conversion():

@@ -1,11 +1,12 @@
 """Engine ``cube`` RTL (naive, booth and opt1 y-chains) under the Amaranth simulator.
 
 The DUT is built through the engine registry (:func:`hwsim.rtl.engine_common.build_engine`)
-and driven with :func:`fold_stimulus` beats. References: outputs against ``A @ B`` computed
-here in numpy and wrapped to ``acc_width_bits`` here; the beats' layout against the module
+and driven with :func:`fold_stimulus` beats through the shared stream bench
+(``_engine_stream_bench``). References: outputs against ``A @ B`` computed in numpy and wrapped
+to ``acc_width_bits`` by the bench's ``check_folds``; the beats' layout against the module
 docstring's table, re-derived here from the tiles; fold cycles (no throttling) against the
 model's ``fold_cycles`` and against the closed form ``T + 2R + C + D - 2 + X`` written out
-here. Payload bits are packed and unpacked by hand (element ``e`` at ``[e*W +: W]``,
+here. The bench packs and unpacks the payload bits by hand (element ``e`` at ``[e*W +: W]``,
 ``last`` at bit ``N*W``), so the Verilog port layout is checked too.
 """
 
@@ -13,17 +14,16 @@ from __future__ import annotations
 
 import math
 import random
-from dataclasses import dataclass, field
 
 import numpy as np
 import pytest
+from _engine_stream_bench import Run, check_folds, simulate
 from _require import require
 
 require("amaranth")
 
 from amaranth.back import verilog  # noqa: E402
 from amaranth.hdl import Fragment  # noqa: E402
-from amaranth.sim import Simulator  # noqa: E402
 
 from hwsim.accelerators.engines import EngineConfig  # noqa: E402
 from hwsim.accelerators.engines.model import fold_cycles  # noqa: E402
@@ -33,97 +33,6 @@ from hwsim.rtl.engine_common import FoldStimulus, build_engine, engine_fold_stim
 
 MACS = ("naive", "booth", "opt1")
 EXTRA = {"naive": 0, "booth": 0, "opt1": 1}  # opt1: the registered CPA row on the drain
-
-
-def pack(values, width: int, last: bool) -> int:
-    word = 0
-    for e, v in enumerate(values):
-        word |= (int(v) & ((1 << width) - 1)) << (e * width)
-    return word | (int(last) << (len(values) * width))
-
-
-def unpack(word: int, width: int, n: int) -> tuple[list[int], bool]:
-    out = []
-    for e in range(n):
-        v = (word >> (e * width)) & ((1 << width) - 1)
-        out.append(v - (1 << width) if v >> (width - 1) else v)
-    return out, bool((word >> (n * width)) & 1)
-
-
-def wrap(x: np.ndarray, bits: int) -> np.ndarray:
-    x = np.asarray(x, dtype=np.int64) & ((1 << bits) - 1)
-    return np.where(x >> (bits - 1), x - (1 << bits), x)
-
-
-@dataclass
-class Run:
-    outputs: list[list[list[int]]] = field(default_factory=list)  # o_c beats per fold
-    lasts_ok: bool = True
-    fold_cycles: list[int] = field(default_factory=list)
-
-
-def simulate(config: EngineConfig, folds: list[FoldStimulus], rng: random.Random | None = None,
-             p_valid: float = 0.6, p_ready: float = 0.5) -> Run:
-    """Drive ``folds`` back to back; ``rng`` throttles both valids and ``o_c.ready`` at random
-    (junk payload while a valid is low). A fold's cycles: from its first accepted input beat
-    (either port) to its last ``o_c`` beat, inclusive."""
-    dut = build_engine(config)
-    w, accw, rows, cols = config.in_width_bits, config.acc_width_bits, config.rows, config.cols
-    a_q = [(n, beat, last) for n, f in enumerate(folds)
-           for beat, last in zip(f.a_beats, f.a_last, strict=True)]
-    b_q = [(n, beat, last) for n, f in enumerate(folds)
-           for beat, last in zip(f.b_beats, f.b_last, strict=True)]
-    run = Run(outputs=[[] for _ in folds])
-    first_in: list[int | None] = [None] * len(folds)
-    last_out: list[int | None] = [None] * len(folds)
-    limit = 40 * (len(a_q) + len(folds) * (rows + config.cols + config.depth)) + 200
-
-    async def bench(ctx):
-        queues = {"a": [dut.i_a, a_q, 0, False], "b": [dut.i_b, b_q, 0, False]}
-        cycle = fold_out = 0
-        while fold_out < len(folds):
-            assert cycle < limit, "simulation did not finish"
-            for state in queues.values():
-                port, queue, idx, hold = state
-                if idx < len(queue) and not hold:
-                    hold = rng is None or rng.random() < p_valid
-                if idx < len(queue) and hold:
-                    _, values, last = queue[idx]
-                    ctx.set(port.payload.as_value(), pack(values, w, last))
-                else:
-                    hold = False
-                    junk = rng.getrandbits(len(port.payload.as_value())) if rng else 0
-                    ctx.set(port.payload.as_value(), junk)
-                ctx.set(port.valid, hold)
-                state[3] = hold
-            ready = rng is None or rng.random() < p_ready
-            ctx.set(dut.o_c.ready, ready)
-            fired = {k: s[3] and ctx.get(s[0].ready) for k, s in queues.items()}
-            if ctx.get(dut.o_c.valid) and ready:
-                values, last = unpack(ctx.get(dut.o_c.payload.as_value()), accw, cols)
-                got = run.outputs[fold_out]
-                got.append(values)
-                if last != (len(got) == rows):
-                    run.lasts_ok = False
-                if len(got) == rows:
-                    last_out[fold_out] = cycle
-                    fold_out += 1
-            for key, state in queues.items():
-                if fired[key]:
-                    n = state[1][state[2]][0]
-                    if first_in[n] is None:
-                        first_in[n] = cycle
-                    state[2] += 1
-                    state[3] = False
-            await ctx.tick()
-            cycle += 1
-
-    sim = Simulator(dut)
-    sim.add_clock(1e-8)
-    sim.add_testbench(bench)
-    sim.run()
-    run.fold_cycles = [last_out[n] - first_in[n] + 1 for n in range(len(folds))]
-    return run
 
 
 def random_int8(rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:
@@ -138,15 +47,10 @@ def config_of(mac: str, rows: int, cols: int, depth: int, acc: int = 32) -> Engi
                         acc_width_bits=acc)
 
 
-def check(config: EngineConfig, tiles, run: Run, seed: int) -> None:
-    assert run.lasts_ok, f"o_c.last misplaced (seed {seed}, {config.mac})"
-    for n, (a, b) in enumerate(tiles):
-        want = wrap(a @ b, config.acc_width_bits)
-        got = np.array(run.outputs[n], dtype=np.int64)[: a.shape[0], : b.shape[1]]
-        assert np.array_equal(got, want), (
-            f"fold {n} of cube {config.rows}x{config.cols}x{config.depth} {config.mac} "
-            f"acc{config.acc_width_bits}, seed {seed}:\ngot\n{got}\nwant\n{want}"
-        )
+def check(config: EngineConfig, tiles, run: Run, seed: int) -> None:  # noqa: ANN001
+    """Beat r is row r of C; only the tile's M x N corner is compared (the padding is not)."""
+    check_folds(config, tiles, run, seed,
+                decode=lambda beats, a, b: beats[: a.shape[0], : b.shape[1]])
 
 
 SHAPES = [(2, 3, 3), (3, 2, 1)]
@@ -171,8 +75,8 @@ def test_folds_bit_exact_and_on_contract(mac, rows, cols, depth, seed):
         t = math.ceil(a.shape[1] / depth)
         closed_form = t + 2 * rows + cols + depth - 2 + EXTRA[mac]
         assert folds[n].contract_cycles == int(fold_cycles(config, t)) == closed_form
-        assert run.fold_cycles[n] == closed_form, (
-            f"fold {n} (T={t}) took {run.fold_cycles[n]} cycles, contract {closed_form} "
+        assert run.cycles[n] == closed_form, (
+            f"fold {n} (T={t}) took {run.cycles[n]} cycles, contract {closed_form} "
             f"(cube {rows}x{cols}x{depth} {mac}, seed {seed})"
         )
 
@@ -191,7 +95,7 @@ def test_random_throttling_on_every_port(mac, seed):
     run = simulate(config, folds, random.Random(seed), p_valid=0.5, p_ready=0.35)
     check(config, tiles, run, seed)
     for n, fold in enumerate(folds):
-        assert run.fold_cycles[n] >= fold.contract_cycles, f"seed {seed}, fold {n}"
+        assert run.cycles[n] >= fold.contract_cycles, f"seed {seed}, fold {n}"
 
 
 @pytest.mark.parametrize("mac", MACS)

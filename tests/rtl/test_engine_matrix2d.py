@@ -1,178 +1,35 @@
 """Engine ``matrix2d`` RTL (naive, booth, opt1 and opt2 PEs) under the Amaranth simulator.
 
 The DUT is built through the engine registry (:func:`hwsim.rtl.engine_common.build_engine`)
-and driven with :func:`fold_stimulus` beats. References: outputs against ``A @ B`` computed
-here in numpy and wrapped to ``acc_width_bits`` here; the beats' layout against the module
-docstring's table, re-derived here; fold cycles (no throttling) against the model's
-``fold_cycles`` and against the closed form ``T + L + R + 1 + X`` written out here. Payload
-bits are packed and unpacked by hand (element ``e`` at ``[e*W +: W]``, ``last`` at ``N*W``).
+and driven with :func:`fold_stimulus` beats through the shared stream bench
+(``_engine_stream_bench``: payload bits packed and unpacked by hand, element ``e`` at
+``[e*W +: W]``, ``last`` at ``N*W``). References: outputs against ``A @ B`` computed in numpy
+and wrapped to ``acc_width_bits`` by the bench's ``check_folds``; the beats' layout against the
+module docstring's table, re-derived here; fold cycles (no throttling) against the model's
+``fold_cycles`` and against the closed form ``T + L + R + 1 + X`` written out here.
 """
 
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
 
 import numpy as np
 import pytest
+from _engine_stream_bench import Run, check_folds, levels, random_int8, simulate
 from _require import require
 
 require("amaranth")
 
 from amaranth.back import verilog  # noqa: E402
-from amaranth.sim import Simulator  # noqa: E402
 
 from hwsim.accelerators.engines import EngineConfig  # noqa: E402
 from hwsim.accelerators.engines.model import fold_cycles  # noqa: E402
 from hwsim.config import ConfigError  # noqa: E402
-from hwsim.rtl.engine_common import FoldStimulus, build_engine, engine_fold_stimulus  # noqa: E402
+from hwsim.rtl.engine_common import build_engine, engine_fold_stimulus  # noqa: E402
 from hwsim.rtl.matrix2d import check_rtl_config  # noqa: E402
 
 MACS = ("naive", "booth", "opt1", "opt2")
 EXTRA = {"naive": 0, "booth": 0, "opt1": 1, "opt2": 3}
-
-
-def pack(values, width: int, last: bool) -> int:
-    word = 0
-    for e, v in enumerate(values):
-        word |= (int(v) & ((1 << width) - 1)) << (e * width)
-    return word | (int(last) << (len(values) * width))
-
-
-def unpack(word: int, width: int, n: int) -> tuple[list[int], bool]:
-    out = []
-    for e in range(n):
-        v = (word >> (e * width)) & ((1 << width) - 1)
-        out.append(v - (1 << width) if v >> (width - 1) else v)
-    return out, bool((word >> (n * width)) & 1)
-
-
-def wrap(x: np.ndarray, bits: int) -> np.ndarray:
-    x = np.asarray(x, dtype=np.int64) & ((1 << bits) - 1)
-    return np.where(x >> (bits - 1), x - (1 << bits), x)
-
-
-def levels(depth: int) -> int:
-    """ceil(log2 depth), by halving."""
-    n = 0
-    while depth > 1:
-        depth, n = (depth + 1) // 2, n + 1
-    return n
-
-
-@dataclass
-class Run:
-    outputs: list[list[list[int]]] = field(default_factory=list)
-    lasts_ok: bool = True
-    cycles: list[int] = field(default_factory=list)
-
-
-class Bench:
-    """One DUT and one compiled simulator per config, reused by every test of that config:
-    compiling a Booth-family engine for the simulator takes seconds, running it milliseconds.
-    ``run`` resets the simulator (signals to their initial values, the testbench restarted)
-    and drives a new job through it."""
-
-    _cache: dict[EngineConfig, Bench] = {}
-
-    def __init__(self, config: EngineConfig) -> None:
-        self.config = config
-        self.dut = build_engine(config)
-        self.job: tuple | None = None
-        self.sim = Simulator(self.dut)
-        self.sim.add_clock(1e-8)
-        self.sim.add_testbench(self._bench)
-        self.started = False
-
-    @classmethod
-    def of(cls, config: EngineConfig) -> Bench:
-        if config not in cls._cache:
-            cls._cache[config] = cls(config)
-        return cls._cache[config]
-
-    def run(self, folds: list[FoldStimulus], rng: random.Random | None,
-            p_valid: float, p_ready: float) -> Run:
-        self.job = (folds, rng, p_valid, p_ready, Run())
-        if self.started:
-            self.sim.reset()
-        self.started = True
-        self.sim.run()
-        return self.job[-1]
-
-    async def _bench(self, ctx) -> None:  # noqa: ANN001
-        folds, rng, p_valid, p_ready, run = self.job
-        dut, config = self.dut, self.config
-        w, accw = config.in_width_bits, config.acc_width_bits
-        n_elems = len(folds[0].c_beats[0])
-        queues = {"a": [], "b": []}
-        for n, fold in enumerate(folds):
-            queues["a"] += [(n, beat, last) for beat, last in zip(fold.a_beats, fold.a_last,
-                                                                  strict=True)]
-            queues["b"] += [(n, beat, last) for beat, last in zip(fold.b_beats, fold.b_last,
-                                                                  strict=True)]
-        n_out = [len(fold.c_beats) for fold in folds]
-        got: list[list] = [[] for _ in folds]
-        first_in: list[int | None] = [None] * len(folds)
-        last_out: list[int | None] = [None] * len(folds)
-        limit = 40 * (len(queues["a"]) + len(queues["b"]) + sum(n_out)
-                      + config.rows + config.cols + config.depth) + 200
-        index = {"a": 0, "b": 0}
-        hold = {"a": False, "b": False}
-        ports = {"a": dut.i_a, "b": dut.i_b}
-        cycle = fold_out = 0
-        while fold_out < len(folds):
-            assert cycle < limit, "simulation did not finish"
-            for key, port in ports.items():
-                queue, idx = queues[key], index[key]
-                if idx < len(queue) and not hold[key]:
-                    hold[key] = rng is None or rng.random() < p_valid
-                if idx < len(queue) and hold[key]:
-                    _, values, last = queue[idx]
-                    ctx.set(port.payload.as_value(), pack(values, w, last))
-                else:
-                    hold[key] = False
-                    junk = rng.getrandbits(len(port.payload.as_value())) if rng else 0
-                    ctx.set(port.payload.as_value(), junk)
-                ctx.set(port.valid, hold[key])
-            ready = rng is None or rng.random() < p_ready
-            ctx.set(dut.o_c.ready, ready)
-            fired = {key: hold[key] and ctx.get(port.ready) for key, port in ports.items()}
-            if ctx.get(dut.o_c.valid) and ready:
-                values, last = unpack(ctx.get(dut.o_c.payload.as_value()), accw, n_elems)
-                got[fold_out].append(values)
-                done = len(got[fold_out]) == n_out[fold_out]
-                run.lasts_ok &= last == done
-                if done:
-                    last_out[fold_out] = cycle
-                    fold_out += 1
-            for key in ports:
-                if fired[key]:
-                    n = queues[key][index[key]][0]
-                    if first_in[n] is None:
-                        first_in[n] = cycle
-                    index[key] += 1
-                    hold[key] = False
-            await ctx.tick()
-            cycle += 1
-        run.outputs = got
-        run.cycles = [last_out[n] - first_in[n] + 1 for n in range(len(folds))]
-
-
-def simulate(config: EngineConfig, folds: list[FoldStimulus], rng: random.Random | None = None,
-             p_valid: float = 0.6, p_ready: float = 0.5) -> Run:
-    """Drive ``folds`` back to back from reset; ``rng`` throttles every valid and ready at
-    random. A fold's cycles: from the cycle its first input beat (either port) is accepted to
-    the cycle of its last o_c beat, inclusive."""
-    return Bench.of(config).run(folds, rng, p_valid, p_ready)
-
-
-def random_int8(rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:
-    """Uniform int8 with about a third of the entries forced to -128 or 127."""
-    x = rng.integers(-128, 128, shape)
-    flat = x.reshape(-1)
-    picks = rng.choice(flat.size, size=max(1, flat.size // 3), replace=False)
-    flat[picks] = rng.choice([-128, 127], size=picks.size)
-    return x
 
 
 def config_of(mac: str, rows: int, cols: int, depth: int, acc: int = 32,
@@ -181,21 +38,10 @@ def config_of(mac: str, rows: int, cols: int, depth: int, acc: int = 32,
                         acc_width_bits=acc, **fields)
 
 
-def results(config: EngineConfig, run: Run, n: int) -> np.ndarray:
-    """Fold ``n``'s C tile from its o_c beats: beat r is row r (module docstring)."""
-    return np.array(run.outputs[n], dtype=np.int64)
-
-
-def check(config: EngineConfig, tiles, run: Run, seed: int) -> None:
-    assert run.lasts_ok, f"o_c.last misplaced ({config.mac}, seed {seed})"
-    for n, (a, b) in enumerate(tiles):
-        want = np.zeros((config.rows, config.cols), dtype=np.int64)
-        want[: a.shape[0], : b.shape[1]] = wrap(a @ b, config.acc_width_bits)
-        got = results(config, run, n)
-        assert np.array_equal(got, want), (
-            f"fold {n} of {config.rows}x{config.cols}x{config.depth} {config.mac} "
-            f"acc{config.acc_width_bits}, seed {seed}:\ngot\n{got}\nwant\n{want}"
-        )
+def check(config: EngineConfig, tiles, run: Run, seed: int) -> None:  # noqa: ANN001
+    """Beat r is row r of the C tile (module docstring), padding included: the reference is
+    zero-padded to rows x cols."""
+    check_folds(config, tiles, run, seed, pad_to=lambda a, b: (config.rows, config.cols))
 
 
 # (rows, cols, depth, acc): odd shapes, depth 1 / 2 / 3, an accumulator as narrow as the
@@ -250,8 +96,8 @@ def test_all_minus_128_wraps_at_the_accumulator(mac):
     tiles = [(np.full((3, k), -128), np.full((k, 2), -128)) for k in (8, 6)]
     run = simulate(config, [engine_fold_stimulus(config, a, b) for a, b in tiles])
     check(config, tiles, run, seed=0)
-    assert (results(config, run, 0) == 0).all()
-    assert (results(config, run, 1) == -32768).all()
+    assert (run.beats(0) == 0).all()
+    assert (run.beats(1) == -32768).all()
 
 
 def test_beat_layout_matches_the_docstring():
@@ -306,6 +152,7 @@ def test_other_engines_and_oversized_tiles_are_refused():
     with pytest.raises(ConfigError, match="m <= rows=2"):
         engine_fold_stimulus(config, np.zeros((3, 2), dtype=np.int64),
                              np.zeros((2, 2), dtype=np.int64))
+
 
 def test_opt2_with_booth_digits(seed):
     """opt2 with the radix-4 Booth encoder instead of EN-T: still exact and on contract."""

@@ -2,132 +2,32 @@
 
 The DUT is built through the engine registry (:func:`hwsim.rtl.engine_common.build_engine`)
 from an :class:`EngineConfig` and driven with :func:`fold_stimulus` beats. References:
-outputs against ``A @ B`` computed here in numpy and wrapped to ``acc_width_bits`` here; fold
+outputs against ``A @ B`` computed in numpy and wrapped to ``acc_width_bits`` by the shared
+bench (``_engine_stream_bench``, which also packs and unpacks the payload bits by hand); fold
 cycles (no throttling) against the model's ``fold_cycles`` and against the closed form
-``2R + C + T - 2 + X`` written out here (X = 1 for opt1). Payload bits are packed and unpacked
-by hand (element ``e`` at ``[e*W +: W]``, ``last`` at ``N*W``).
+``2R + C + T - 2 + X`` written out here (X = 1 for opt1).
 """
 
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
 
 import numpy as np
 import pytest
+from _engine_stream_bench import check_folds, simulate
 from _require import require
 
 require("amaranth")
 
 from amaranth.back import verilog  # noqa: E402
-from amaranth.sim import Simulator  # noqa: E402
 
 from hwsim.accelerators.engines import EngineConfig  # noqa: E402
 from hwsim.accelerators.engines.model import fold_cycles  # noqa: E402
 from hwsim.config import ConfigError  # noqa: E402
-from hwsim.rtl.engine_common import FoldStimulus, build_engine, engine_fold_stimulus  # noqa: E402
+from hwsim.rtl.engine_common import engine_fold_stimulus  # noqa: E402
 from hwsim.rtl.engine_systolic import SystolicEngine, check_rtl_config  # noqa: E402
 
 MACS = ("naive", "booth", "opt1")
-
-
-def pack(values, width: int, last: bool) -> int:
-    word = 0
-    for e, v in enumerate(values):
-        word |= (int(v) & ((1 << width) - 1)) << (e * width)
-    return word | (int(last) << (len(values) * width))
-
-
-def unpack(word: int, width: int, n: int) -> tuple[list[int], bool]:
-    out = []
-    for e in range(n):
-        v = (word >> (e * width)) & ((1 << width) - 1)
-        out.append(v - (1 << width) if v >> (width - 1) else v)
-    return out, bool((word >> (n * width)) & 1)
-
-
-def wrap(x: np.ndarray, bits: int) -> np.ndarray:
-    x = np.asarray(x, dtype=np.int64) & ((1 << bits) - 1)
-    return np.where(x >> (bits - 1), x - (1 << bits), x)
-
-
-@dataclass
-class Run:
-    outputs: list[list[list[int]]] = field(default_factory=list)
-    lasts_ok: bool = True
-    cycles: list[int] = field(default_factory=list)
-
-
-def simulate(config: EngineConfig, folds: list[FoldStimulus], rng: random.Random | None = None,
-             p_valid: float = 0.6, p_ready: float = 0.5) -> Run:
-    """Drive ``folds`` back to back; ``rng`` throttles every valid and ready at random.
-
-    A fold's cycles: from the cycle its first input beat (either port) is accepted to the
-    cycle of its last o_c beat, inclusive.
-    """
-    dut = build_engine(config)
-    w, accw, cols = config.in_width_bits, config.acc_width_bits, config.cols
-    queues = {"a": [], "b": []}
-    for n, fold in enumerate(folds):
-        queues["a"] += [(n, beat, last) for beat, last in zip(fold.a_beats, fold.a_last,
-                                                              strict=True)]
-        queues["b"] += [(n, beat, last) for beat, last in zip(fold.b_beats, fold.b_last,
-                                                              strict=True)]
-    n_out = [len(fold.c_beats) for fold in folds]
-    got: list[list] = [[] for _ in folds]
-    first_in: list[int | None] = [None] * len(folds)
-    last_out: list[int | None] = [None] * len(folds)
-    run = Run()
-    limit = 40 * (len(queues["a"]) + len(queues["b"]) + sum(n_out)
-                  + config.rows + config.cols) + 100
-
-    async def bench(ctx):
-        index = {"a": 0, "b": 0}
-        hold = {"a": False, "b": False}
-        ports = {"a": dut.i_a, "b": dut.i_b}
-        cycle = fold_out = 0
-        while fold_out < len(folds):
-            assert cycle < limit, "simulation did not finish"
-            for key, port in ports.items():
-                queue, idx = queues[key], index[key]
-                if idx < len(queue) and not hold[key]:
-                    hold[key] = rng is None or rng.random() < p_valid
-                if idx < len(queue) and hold[key]:
-                    _, values, last = queue[idx]
-                    ctx.set(port.payload.as_value(), pack(values, w, last))
-                else:
-                    hold[key] = False
-                    junk = rng.getrandbits(len(port.payload.as_value())) if rng else 0
-                    ctx.set(port.payload.as_value(), junk)
-                ctx.set(port.valid, hold[key])
-            ready = rng is None or rng.random() < p_ready
-            ctx.set(dut.o_c.ready, ready)
-            fired = {key: hold[key] and ctx.get(port.ready) for key, port in ports.items()}
-            if ctx.get(dut.o_c.valid) and ready:
-                values, last = unpack(ctx.get(dut.o_c.payload.as_value()), accw, cols)
-                got[fold_out].append(values)
-                done = len(got[fold_out]) == n_out[fold_out]
-                run.lasts_ok &= last == done
-                if done:
-                    last_out[fold_out] = cycle
-                    fold_out += 1
-            for key in ports:
-                if fired[key]:
-                    n = queues[key][index[key]][0]
-                    if first_in[n] is None:
-                        first_in[n] = cycle
-                    index[key] += 1
-                    hold[key] = False
-            await ctx.tick()
-            cycle += 1
-
-    sim = Simulator(dut)
-    sim.add_clock(1e-8)
-    sim.add_testbench(bench)
-    sim.run()
-    run.outputs = got
-    run.cycles = [last_out[n] - first_in[n] + 1 for n in range(len(folds))]
-    return run
 
 
 def config_of(mac: str, dataflow: str, rows: int, cols: int, acc: int = 32) -> EngineConfig:
@@ -151,17 +51,6 @@ def random_tiles(config: EngineConfig, t: int, rng: np.random.Generator,
     return a, b
 
 
-def check_outputs(config: EngineConfig, tiles, run: Run, seed: int) -> None:
-    assert run.lasts_ok, f"o_c.last misplaced ({config.mac} {config.dataflow}, seed {seed})"
-    for n, (a, b) in enumerate(tiles):
-        want = wrap(a.astype(np.int64) @ b.astype(np.int64), config.acc_width_bits)
-        got = np.array(run.outputs[n], dtype=np.int64)
-        assert np.array_equal(got, want), (
-            f"fold {n} of {config.rows}x{config.cols} {config.dataflow} {config.mac} "
-            f"acc{config.acc_width_bits}, seed {seed}:\ngot\n{got}\nwant\n{want}"
-        )
-
-
 # (rows, cols, acc): odd shapes, 1-row / 1-column edges, a narrow accumulator that wraps.
 SHAPES = [(2, 3, 32), (3, 2, 16), (1, 3, 18)]
 
@@ -178,7 +67,7 @@ def test_folds_bit_exact_and_on_contract(mac, dataflow, rows, cols, acc, seed):
     tiles = [random_tiles(config, t, rng) for t in ts]
     folds = [engine_fold_stimulus(config, a, b) for a, b in tiles]
     run = simulate(config, folds)
-    check_outputs(config, tiles, run, seed)
+    check_folds(config, tiles, run, seed)
     extra = 1 if mac == "opt1" else 0
     for n, t in enumerate(ts):
         hand = 2 * rows + cols + t - 2 + extra
@@ -199,7 +88,7 @@ def test_random_throttling_on_every_port(mac, dataflow, seed):
     tiles = [random_tiles(config, int(rng.integers(1, 5)), rng) for _ in range(3)]
     folds = [engine_fold_stimulus(config, a, b) for a, b in tiles]
     run = simulate(config, folds, random.Random(seed), p_valid=0.5, p_ready=0.35)
-    check_outputs(config, tiles, run, seed)
+    check_folds(config, tiles, run, seed)
     for n, fold in enumerate(folds):
         assert run.cycles[n] >= fold.contract_cycles, f"fold {n} beat its contract, seed {seed}"
 

@@ -1,11 +1,11 @@
 """Engine ``tree`` RTL (naive, booth and opt2 trees) under the Amaranth simulator.
 
-The DUT is built through the engine registry and driven with :func:`fold_stimulus` beats (the
-bench, payload packing and simulator reuse are those of ``test_engine_matrix2d``). References:
-each fold's partial sums against ``A @ B`` computed here in numpy (wrapped to
-``acc_width_bits`` here); the beats' layout against the module docstring's table, re-derived
-here; fold cycles (no throttling) against the model's ``fold_cycles`` and against the closed
-form ``D + T + C + L - 1 + X`` written out here.
+The DUT is built through the engine registry and driven with :func:`fold_stimulus` beats
+through the shared stream bench (``_engine_stream_bench``: payload packing, throttling,
+simulator reuse). References: each fold's partial sums against ``A @ B`` computed in numpy and
+wrapped to ``acc_width_bits`` by the bench's ``check_folds``; the beats' layout against the
+module docstring's table, re-derived here; fold cycles (no throttling) against the model's
+``fold_cycles`` and against the closed form ``D + T + C + L - 1 + X`` written out here.
 """
 
 from __future__ import annotations
@@ -14,12 +14,12 @@ import random
 
 import numpy as np
 import pytest
+from _engine_stream_bench import Run, check_folds, levels, random_int8, simulate
 from _require import require
 
 require("amaranth")
 
 from amaranth.back import verilog  # noqa: E402
-from test_engine_matrix2d import Run, levels, random_int8, simulate, wrap  # noqa: E402
 
 from hwsim.accelerators.engines import EngineConfig  # noqa: E402
 from hwsim.accelerators.engines.model import fold_cycles  # noqa: E402
@@ -37,23 +37,17 @@ def config_of(mac: str, rows: int, cols: int, depth: int, acc: int = 32,
                         acc_width_bits=acc, **fields)
 
 
-def results(config: EngineConfig, run: Run, n: int, m: int) -> np.ndarray:
-    """Fold ``n``'s C tile (``m`` rows) from its o_c beats: element ``r*C + j`` of beat ``t``
-    is ``C[t*R + r, j]`` (module docstring)."""
-    beats = np.array(run.outputs[n], dtype=np.int64)  # T x (R*C)
+def results(config: EngineConfig, beats: np.ndarray, m: int) -> np.ndarray:
+    """A fold's C tile (``m`` rows) from its o_c beats (T x R*C): element ``r*C + j`` of beat
+    ``t`` is ``C[t*R + r, j]`` (module docstring)."""
     return beats.reshape(-1, config.cols)[:m]
 
 
-def check(config: EngineConfig, tiles, run: Run, seed: int) -> None:
-    assert run.lasts_ok, f"o_c.last misplaced ({config.mac}, seed {seed})"
-    for n, (a, b) in enumerate(tiles):
-        want = np.zeros((a.shape[0], config.cols), dtype=np.int64)
-        want[:, : b.shape[1]] = wrap(a @ b, config.acc_width_bits)
-        got = results(config, run, n, a.shape[0])
-        assert np.array_equal(got, want), (
-            f"fold {n} of {config.rows}x{config.cols}x{config.depth} {config.mac} "
-            f"acc{config.acc_width_bits}, seed {seed}:\ngot\n{got}\nwant\n{want}"
-        )
+def check(config: EngineConfig, tiles, run: Run, seed: int) -> None:  # noqa: ANN001
+    """The tile decoded by :func:`results` against the reference zero-padded to m x cols."""
+    check_folds(config, tiles, run, seed,
+                decode=lambda beats, a, b: results(config, beats, a.shape[0]),
+                pad_to=lambda a, b: (a.shape[0], config.cols))
 
 
 def random_tiles(config: EngineConfig, rng: np.random.Generator, max_m: int):
@@ -112,7 +106,7 @@ def test_extreme_operands_fill_the_partial_sum_width(mac):
     b = np.array([[-128, 127], [-128, 127]])
     run = simulate(config, [engine_fold_stimulus(config, a, b)] * 2)
     for n in range(2):
-        got = results(config, run, n, 5)
+        got = results(config, run.beats(n), 5)
         assert (got[:, 0] == 32768).all() and (got[:, 1] == -32512).all(), got
 
 
@@ -166,6 +160,7 @@ def test_other_engines_and_oversized_tiles_are_refused():
     with pytest.raises(ConfigError, match="k <= depth=2"):
         engine_fold_stimulus(config, np.zeros((3, 3), dtype=np.int64),
                              np.zeros((3, 2), dtype=np.int64))
+
 
 def test_opt2_with_booth_digits(seed):
     """opt2 with the radix-4 Booth encoder instead of EN-T: still exact and on contract."""
